@@ -1,0 +1,325 @@
+//! Turns what tungstenite reports into close records: code, initiator,
+//! class, cause. Pure functions; no I/O, no clock.
+//!
+//! The rules are the event contract's (DESIGN.md): the code that explains
+//! the end is the server's code when its close frame arrived, 1005 when that
+//! frame had no code, 1006 when no close frame arrived at all, and the code
+//! wsmon sends when wsmon itself fails the connection.
+
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+
+use crate::close::{Cause, Class, Initiator, Stage, may_be_sent};
+use crate::event::{CloseRecord, HandshakeFailure};
+
+/// A close frame exactly as it was on the wire, before tungstenite
+/// rewrote any code it does not accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireClose {
+    /// None when the frame had no payload.
+    pub code: Option<u16>,
+    pub reason: String,
+}
+
+/// How a live connection ended, and what wsmon must still send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    pub record: CloseRecord,
+    /// The close code wsmon sends before dropping TCP (RFC 6455 §7.1.7):
+    /// tungstenite reports a violation but sends nothing itself.
+    pub send_close: Option<u16>,
+}
+
+/// The server's close frame arrived.
+pub fn server_close(wire: &WireClose, connected_ms: u64) -> CloseRecord {
+    let Some(code) = wire.code else {
+        return record(1005, "", Initiator::Server, None, None, connected_ms);
+    };
+    if !may_be_sent(code) {
+        // tungstenite has already answered with 1002, as RFC 6455 §7.4.1
+        // asks; the server broke the rule, so this is a protocol error.
+        let detail = format!("server sent close code {code}, which may not be sent in a close frame");
+        return record(
+            1002,
+            &wire.reason,
+            Initiator::Client,
+            Some(Cause::InvalidCloseCode),
+            Some(detail),
+            connected_ms,
+        );
+    }
+    let cause = (code == 1002).then_some(Cause::PeerReported);
+    record(code, &wire.reason, Initiator::Server, cause, None, connected_ms)
+}
+
+/// tungstenite returned an error while the connection was open.
+pub fn read_error(error: &WsError, connected_ms: u64) -> Ending {
+    let violation = |cause: Cause, detail: String| Ending {
+        record: record(1002, "", Initiator::Client, Some(cause), Some(detail), connected_ms),
+        send_close: Some(1002),
+    };
+    match error {
+        WsError::Protocol(protocol) => match protocol {
+            ProtocolError::ResetWithoutClosingHandshake => {
+                transport("connection closed without a close frame", connected_ms)
+            }
+            ProtocolError::MaskedFrameFromServer => {
+                violation(Cause::MaskedFrame, "server sent a masked frame (RFC 6455 §5.1)".into())
+            }
+            ProtocolError::NonZeroReservedBits => violation(
+                Cause::ReservedBits,
+                "RSV1, RSV2 or RSV3 set with no extension negotiated (RFC 6455 §5.2)".into(),
+            ),
+            ProtocolError::UnknownControlFrameType(op)
+            | ProtocolError::UnknownDataFrameType(op)
+            | ProtocolError::InvalidOpcode(op) => {
+                violation(Cause::ReservedOpcode, format!("reserved opcode 0x{op:X} (RFC 6455 §5.2)"))
+            }
+            ProtocolError::FragmentedControlFrame => {
+                violation(Cause::FragmentedControlFrame, "control frame with FIN = 0 (RFC 6455 §5.5)".into())
+            }
+            ProtocolError::ControlFrameTooBig => {
+                violation(Cause::ControlFrameTooBig, "control frame payload over 125 bytes (RFC 6455 §5.5)".into())
+            }
+            ProtocolError::UnexpectedContinueFrame => violation(
+                Cause::UnexpectedContinuation,
+                "continuation frame with no message to continue (RFC 6455 §5.4)".into(),
+            ),
+            ProtocolError::ExpectedFragment(data) => violation(
+                Cause::ExpectedContinuation,
+                format!("{data:?} frame while a fragmented message was open (RFC 6455 §5.4)").to_lowercase(),
+            ),
+            ProtocolError::InvalidCloseSequence => {
+                violation(Cause::InvalidCloseFrame, "close frame with a 1-byte payload (RFC 6455 §5.5.1)".into())
+            }
+            other => violation(Cause::Other, other.to_string()),
+        },
+        WsError::Utf8(what) => Ending {
+            record: record(1007, "", Initiator::Client, None, Some(format!("invalid UTF-8: {what}")), connected_ms),
+            send_close: Some(1007),
+        },
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Ending {
+            record: record(
+                1009,
+                "",
+                Initiator::Client,
+                None,
+                Some(format!("message of {size} bytes over the limit of {max_size}")),
+                connected_ms,
+            ),
+            send_close: Some(1009),
+        },
+        WsError::Capacity(other) => Ending {
+            record: record(1009, "", Initiator::Client, None, Some(other.to_string()), connected_ms),
+            send_close: Some(1009),
+        },
+        WsError::AttackAttempt => violation(Cause::Other, "frame flood (tungstenite's attack guard)".into()),
+        WsError::Tls(tls) => Ending {
+            record: record(1015, "", Initiator::Transport, None, Some(format!("TLS: {tls}")), connected_ms),
+            send_close: None,
+        },
+        WsError::Io(io) => transport(&io.to_string(), connected_ms),
+        other => transport(&other.to_string(), connected_ms),
+    }
+}
+
+/// The stream ended (EOF) with no close frame.
+pub fn end_of_stream(connected_ms: u64) -> Ending {
+    transport("connection closed without a close frame", connected_ms)
+}
+
+/// No pong arrived within the ping timeout: wsmon gives up on the peer.
+pub fn ping_timeout(timeout_ms: u64, connected_ms: u64) -> CloseRecord {
+    let detail = format!("ping timeout: no pong within {}", crate::format::duration_ms(timeout_ms));
+    record(1006, "", Initiator::Client, None, Some(detail), connected_ms)
+}
+
+/// The user closed the connection (pause, remove, reconnect now, quit).
+pub fn user_close(code: u16, reason: &str, connected_ms: u64) -> CloseRecord {
+    record(code, reason, Initiator::Client, None, None, connected_ms)
+}
+
+/// The HTTP upgrade failed after TCP (and TLS) connected.
+pub fn upgrade_error(error: &WsError) -> HandshakeFailure {
+    match error {
+        WsError::Http(response) => {
+            let status = response.status();
+            let body = response
+                .body()
+                .as_deref()
+                .map(|body| String::from_utf8_lossy(&body[..body.len().min(120)]).trim().to_string())
+                .filter(|body| !body.is_empty());
+            let mut detail = format!("HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+            if let Some(body) = body {
+                detail.push_str(": ");
+                detail.push_str(&body);
+            }
+            HandshakeFailure {
+                stage: Stage::Http,
+                http_status: Some(status.as_u16()),
+                detail: detail.trim_end().into(),
+            }
+        }
+        WsError::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch) => HandshakeFailure {
+            stage: Stage::Http,
+            http_status: Some(101),
+            detail: "wrong Sec-WebSocket-Accept in the 101 response".into(),
+        },
+        WsError::Tls(tls) => HandshakeFailure { stage: Stage::Tls, http_status: None, detail: tls.to_string() },
+        other => HandshakeFailure { stage: Stage::Http, http_status: None, detail: other.to_string() },
+    }
+}
+
+fn transport(detail: &str, connected_ms: u64) -> Ending {
+    Ending {
+        record: record(1006, "", Initiator::Transport, None, Some(detail.to_string()), connected_ms),
+        send_close: None,
+    }
+}
+
+fn record(
+    code: u16,
+    reason: &str,
+    initiator: Initiator,
+    cause: Option<Cause>,
+    detail: Option<String>,
+    connected_ms: u64,
+) -> CloseRecord {
+    CloseRecord {
+        code,
+        reason: reason.to_string(),
+        initiator,
+        class: Class::of_code(code),
+        cause,
+        detail,
+        connected_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::Data;
+
+    fn wire(code: u16, reason: &str) -> WireClose {
+        WireClose { code: Some(code), reason: reason.into() }
+    }
+
+    #[test]
+    fn server_close_frames_keep_their_code() {
+        let cases = [
+            (1012, Class::ServiceRestart, None),
+            (1000, Class::Normal, None),
+            (1001, Class::GoingAway, None),
+            (1011, Class::InternalError, None),
+            (1013, Class::TryAgainLater, None),
+            (1014, Class::BadGateway, None),
+            (4001, Class::Private, None),
+            (3000, Class::Registered, None),
+            (3003, Class::Registered, None),
+            (3008, Class::Registered, None),
+            (1002, Class::ProtocolError, Some(Cause::PeerReported)),
+        ];
+        for (code, class, cause) in cases {
+            let record = server_close(&wire(code, "bye"), 5_000);
+            assert_eq!(
+                (record.code, record.initiator, record.class, record.cause),
+                (code, Initiator::Server, class, cause),
+                "code {code}"
+            );
+            assert_eq!(record.reason, "bye");
+            assert_eq!(record.connected_ms, 5_000);
+        }
+    }
+
+    #[test]
+    fn close_frame_without_payload_is_no_status() {
+        let record = server_close(&WireClose { code: None, reason: String::new() }, 10);
+        assert_eq!((record.code, record.initiator, record.class), (1005, Initiator::Server, Class::NoStatus));
+        assert_eq!(record.cause, None);
+    }
+
+    #[test]
+    fn codes_that_may_not_be_sent_are_invalid_close_codes_never_peer_reported() {
+        for code in [1004, 1005, 1006, 1015, 999, 2000, 5000] {
+            let record = server_close(&wire(code, ""), 0);
+            assert_eq!(
+                (record.code, record.initiator, record.class, record.cause),
+                (1002, Initiator::Client, Class::ProtocolError, Some(Cause::InvalidCloseCode)),
+                "code {code}"
+            );
+            assert!(record.detail.unwrap().contains(&code.to_string()));
+        }
+    }
+
+    #[test]
+    fn protocol_violations_map_to_their_cause_and_send_1002() {
+        let cases = [
+            (ProtocolError::MaskedFrameFromServer, Cause::MaskedFrame),
+            (ProtocolError::NonZeroReservedBits, Cause::ReservedBits),
+            (ProtocolError::UnknownDataFrameType(3), Cause::ReservedOpcode),
+            (ProtocolError::UnknownControlFrameType(0xB), Cause::ReservedOpcode),
+            (ProtocolError::FragmentedControlFrame, Cause::FragmentedControlFrame),
+            (ProtocolError::ControlFrameTooBig, Cause::ControlFrameTooBig),
+            (ProtocolError::UnexpectedContinueFrame, Cause::UnexpectedContinuation),
+            (ProtocolError::ExpectedFragment(Data::Text), Cause::ExpectedContinuation),
+            (ProtocolError::InvalidCloseSequence, Cause::InvalidCloseFrame),
+            (ProtocolError::ReceivedAfterClosing, Cause::Other),
+        ];
+        for (error, cause) in cases {
+            let ending = read_error(&WsError::Protocol(error), 7);
+            assert_eq!(ending.send_close, Some(1002));
+            assert_eq!(
+                (ending.record.code, ending.record.initiator, ending.record.class, ending.record.cause),
+                (1002, Initiator::Client, Class::ProtocolError, Some(cause))
+            );
+            assert!(ending.record.detail.is_some());
+        }
+    }
+
+    #[test]
+    fn reserved_opcode_detail_names_the_opcode() {
+        let ending = read_error(&WsError::Protocol(ProtocolError::UnknownControlFrameType(0xB)), 0);
+        assert!(ending.record.detail.unwrap().contains("0xB"));
+    }
+
+    #[test]
+    fn reset_without_closing_handshake_is_a_dropped_connection() {
+        let ending = read_error(&WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake), 3);
+        assert_eq!((ending.record.code, ending.record.initiator), (1006, Initiator::Transport));
+        assert_eq!(ending.record.class, Class::Abnormal);
+        assert_eq!(ending.send_close, None);
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let ending = read_error(&WsError::Io(io), 3);
+        assert_eq!((ending.record.code, ending.record.initiator), (1006, Initiator::Transport));
+    }
+
+    #[test]
+    fn invalid_utf8_and_oversized_messages_fail_with_their_own_code() {
+        let ending = read_error(&WsError::Utf8("bad byte".into()), 0);
+        assert_eq!(
+            (ending.record.code, ending.record.class, ending.send_close),
+            (1007, Class::InvalidPayload, Some(1007))
+        );
+        let too_long = WsError::Capacity(CapacityError::MessageTooLong { size: 70_000, max_size: 65_536 });
+        let ending = read_error(&too_long, 0);
+        assert_eq!(
+            (ending.record.code, ending.record.class, ending.send_close),
+            (1009, Class::MessageTooBig, Some(1009))
+        );
+        assert_eq!(ending.record.initiator, Initiator::Client);
+    }
+
+    #[test]
+    fn ping_timeout_is_1006_by_the_client() {
+        let record = ping_timeout(10_000, 42_000);
+        assert_eq!((record.code, record.initiator, record.class), (1006, Initiator::Client, Class::Abnormal));
+        assert!(record.detail.unwrap().contains("ping timeout"));
+    }
+
+    #[test]
+    fn accept_key_mismatch_is_an_http_stage_failure() {
+        let failure = upgrade_error(&WsError::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch));
+        assert_eq!(failure.stage, Stage::Http);
+        assert!(failure.detail.contains("Sec-WebSocket-Accept"));
+    }
+}

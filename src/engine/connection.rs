@@ -1,0 +1,416 @@
+//! One connection's life: connect, hold it open (reading, pinging, counting
+//! traffic), record how it ended, ask the policy for a delay, wait, repeat.
+//! It reports through events and obeys commands; it knows no terminal.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+use super::classify::{self, WireClose};
+use super::handshake::{self, Socket};
+use super::policy::{Ending, Streak};
+use super::spec::ConnSpec;
+use crate::event::{CloseRecord, ConnId, Event, EventKind, Traffic, Ts};
+
+/// What the user (or the app) asks of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Close if open and connect at once; skip any wait.
+    ReconnectNow,
+    /// Close and stay closed until resumed.
+    Pause,
+    Resume,
+    /// Close and leave the set.
+    Remove,
+    /// Send a text message (ignored while not open).
+    SendText(String),
+    /// The program is exiting: close with 1001 and end.
+    Shutdown,
+}
+
+/// How long a close handshake may take before TCP is dropped anyway.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// Traffic deltas go out at most this often per connection.
+const TRAFFIC_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) struct Connection {
+    spec: Arc<ConnSpec>,
+    events: EventSink,
+    commands: UnboundedReceiver<Command>,
+    streak: Streak,
+    /// Tries since the last open (1 = the first).
+    attempt: u32,
+}
+
+/// What to do next.
+enum Step {
+    Connect,
+    Wait(Duration),
+    /// Closed until asked: paused, or the rule is `off`.
+    Hold,
+    Stop,
+}
+
+impl Connection {
+    pub(super) fn new(spec: Arc<ConnSpec>, events: EventSink, commands: UnboundedReceiver<Command>) -> Connection {
+        Connection { spec, events, commands, streak: Streak::default(), attempt: 0 }
+    }
+
+    pub(super) async fn run(mut self) {
+        let mut step = Step::Connect;
+        loop {
+            step = match step {
+                Step::Connect => self.connect().await,
+                Step::Wait(delay) => self.wait(delay).await,
+                Step::Hold => self.hold().await,
+                Step::Stop => return,
+            };
+        }
+    }
+
+    async fn connect(&mut self) -> Step {
+        self.attempt += 1;
+        self.events.emit(EventKind::Connecting { attempt: self.attempt });
+        // Boxed so the handshake's state is freed once the socket is open.
+        let spec = Arc::clone(&self.spec);
+        let mut opening = Box::pin(async move { handshake::open(&spec).await });
+        let result = loop {
+            tokio::select! {
+                result = &mut opening => break result,
+                command = self.commands.recv() => match command {
+                    Some(Command::SendText(_) | Command::Resume) => continue,
+                    other => return self.interrupted(other),
+                },
+            }
+        };
+        let opened = match result {
+            Ok(opened) => opened,
+            Err(failure) => {
+                self.events.emit(EventKind::HandshakeFailed(failure.clone()));
+                return self.schedule(Ending::HandshakeFailed(&failure), None);
+            }
+        };
+        self.events.emit(EventKind::Open {
+            handshake_ms: opened.handshake.as_millis() as u64,
+            subprotocol: opened.subprotocol,
+        });
+        self.attempt = 0;
+        let session = Session::new(opened.socket, &self.spec, &self.events);
+        let (record, command) = session.run(&mut self.commands).await;
+        self.events.emit(EventKind::Closed(record.clone()));
+        match command {
+            None => self.schedule(Ending::Closed(&record), Some(record.connected_ms)),
+            Some(command) => self.obey_while_down(command),
+        }
+    }
+
+    fn schedule(&mut self, ending: Ending<'_>, connected_ms: Option<u64>) -> Step {
+        let options = &self.spec.options;
+        let window = options.stability_window.as_millis() as u64;
+        let decision = options.rules.decide(&mut self.streak, ending, connected_ms, window, fastrand::f64());
+        match decision.delay_ms {
+            Some(delay_ms) => {
+                let attempt = self.attempt + 1;
+                self.events.emit(EventKind::ReconnectScheduled { delay_ms, attempt, rule: decision.rule });
+                Step::Wait(Duration::from_millis(delay_ms))
+            }
+            None => {
+                self.events.emit(EventKind::ReconnectOff { rule: decision.rule });
+                Step::Hold
+            }
+        }
+    }
+
+    async fn wait(&mut self, delay: Duration) -> Step {
+        let deadline = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = sleep_until(deadline) => return Step::Connect,
+                command = self.commands.recv() => match command {
+                    Some(Command::SendText(_) | Command::Resume) => continue,
+                    other => return self.interrupted(other),
+                },
+            }
+        }
+    }
+
+    async fn hold(&mut self) -> Step {
+        loop {
+            match self.commands.recv().await {
+                Some(Command::Resume | Command::ReconnectNow) => {
+                    self.events.emit(EventKind::Resumed);
+                    self.attempt = 0;
+                    return Step::Connect;
+                }
+                Some(Command::SendText(_) | Command::Pause) => continue,
+                other => return self.interrupted(other),
+            }
+        }
+    }
+
+    /// A command arrived while not open (connecting or waiting).
+    fn interrupted(&mut self, command: Option<Command>) -> Step {
+        match command {
+            Some(command) => self.obey_while_down(command),
+            None => Step::Stop,
+        }
+    }
+
+    fn obey_while_down(&mut self, command: Command) -> Step {
+        match command {
+            Command::ReconnectNow => {
+                self.attempt = 0;
+                Step::Connect
+            }
+            Command::Pause => {
+                self.events.emit(EventKind::Paused);
+                Step::Hold
+            }
+            Command::Remove => {
+                self.events.emit(EventKind::Removed);
+                Step::Stop
+            }
+            Command::Shutdown => Step::Stop,
+            Command::Resume | Command::SendText(_) => Step::Connect,
+        }
+    }
+}
+
+/// An open connection.
+struct Session<'a> {
+    socket: Socket,
+    spec: &'a ConnSpec,
+    events: &'a EventSink,
+    opened: Instant,
+    traffic: Traffic,
+    last_flush: Instant,
+    flush_due: Option<Instant>,
+    next_ping: Option<Instant>,
+    /// The outstanding ping: its payload, when it left, when its pong is due.
+    pending_pong: Option<(u64, Instant, Instant)>,
+    pings_sent: u64,
+}
+
+impl<'a> Session<'a> {
+    fn new(socket: Socket, spec: &'a ConnSpec, events: &'a EventSink) -> Session<'a> {
+        let now = Instant::now();
+        Session {
+            socket,
+            spec,
+            events,
+            opened: now,
+            traffic: Traffic::default(),
+            last_flush: now,
+            flush_due: None,
+            next_ping: spec.options.ping_interval.map(|interval| now + interval),
+            pending_pong: None,
+            pings_sent: 0,
+        }
+    }
+
+    fn connected_ms(&self) -> u64 {
+        self.opened.elapsed().as_millis() as u64
+    }
+
+    /// Runs until the connection ends. Returns how it ended and, when a
+    /// command ended it, that command.
+    async fn run(mut self, commands: &mut UnboundedReceiver<Command>) -> (CloseRecord, Option<Command>) {
+        for text in self.spec.options.send_on_open.clone() {
+            if let Err(record) = self.send(Message::text(text)).await {
+                return (record, None);
+            }
+        }
+        let ending = loop {
+            let deadline =
+                [self.next_ping, self.pending_pong.map(|(_, _, due)| due), self.flush_due].into_iter().flatten().min();
+            tokio::select! {
+                message = self.socket.next() => {
+                    if let Some(record) = self.on_message(message).await {
+                        break (record, None);
+                    }
+                }
+                () = sleep_until_or_never(deadline) => {
+                    if let Some(record) = self.on_timer().await {
+                        break (record, None);
+                    }
+                }
+                command = commands.recv() => {
+                    let command = command.unwrap_or(Command::Shutdown);
+                    if let Some(ending) = self.on_command(command).await {
+                        break ending;
+                    }
+                }
+            }
+        };
+        self.flush_traffic();
+        ending
+    }
+
+    async fn on_message(
+        &mut self,
+        message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Option<CloseRecord> {
+        match message {
+            Some(Ok(Message::Text(text))) => self.count_in(text.len()),
+            Some(Ok(Message::Binary(data))) => self.count_in(data.len()),
+            Some(Ok(Message::Pong(payload))) => self.on_pong(&payload),
+            // tungstenite answers pings itself.
+            Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
+            Some(Ok(Message::Close(frame))) => {
+                let wire = self.socket.get_ref().wire_close().unwrap_or_else(|| WireClose {
+                    code: frame.as_ref().map(|frame| u16::from(frame.code)),
+                    reason: frame.map(|frame| frame.reason.to_string()).unwrap_or_default(),
+                });
+                let record = classify::server_close(&wire, self.connected_ms());
+                self.drain().await;
+                return Some(record);
+            }
+            Some(Err(error)) => {
+                let ending = classify::read_error(&error, self.connected_ms());
+                if let Some(code) = ending.send_close {
+                    // RFC 6455 §7.1.7: tell the peer why before dropping TCP.
+                    let frame = CloseFrame { code: CloseCode::from(code), reason: "".into() };
+                    let _ = timeout(CLOSE_GRACE, self.socket.close(Some(frame))).await;
+                }
+                return Some(ending.record);
+            }
+            None => return Some(classify::end_of_stream(self.connected_ms()).record),
+        }
+        None
+    }
+
+    async fn on_timer(&mut self) -> Option<CloseRecord> {
+        let now = Instant::now();
+        if let Some((_, _, due)) = self.pending_pong
+            && now >= due
+        {
+            let waited = self.spec.options.ping_timeout.as_millis() as u64;
+            return Some(classify::ping_timeout(waited, self.connected_ms()));
+        }
+        if self.flush_due.is_some_and(|due| now >= due) {
+            self.flush_traffic();
+        }
+        if let (Some(next), Some(interval)) = (self.next_ping, self.spec.options.ping_interval)
+            && now >= next
+        {
+            self.next_ping = Some(now + interval);
+            if self.pending_pong.is_none() {
+                self.pings_sent += 1;
+                let payload = Bytes::copy_from_slice(&self.pings_sent.to_be_bytes());
+                self.pending_pong = Some((self.pings_sent, now, now + self.spec.options.ping_timeout));
+                if let Err(record) = self.send(Message::Ping(payload)).await {
+                    return Some(record);
+                }
+            }
+        }
+        None
+    }
+
+    async fn on_command(&mut self, command: Command) -> Option<(CloseRecord, Option<Command>)> {
+        let (code, reason) = match command {
+            Command::SendText(text) => {
+                let length = text.len();
+                return match self.send(Message::text(text)).await {
+                    Ok(()) => {
+                        self.traffic.msgs_out += 1;
+                        self.traffic.bytes_out += length as u64;
+                        self.schedule_flush();
+                        None
+                    }
+                    Err(record) => Some((record, None)),
+                };
+            }
+            Command::Resume => return None,
+            Command::ReconnectNow => (CloseCode::Normal, "reconnect requested"),
+            Command::Pause => (CloseCode::Normal, "paused"),
+            Command::Remove => (CloseCode::Normal, "removed"),
+            Command::Shutdown => (CloseCode::Away, "wsmon exiting"),
+        };
+        let record = classify::user_close(u16::from(code), reason, self.connected_ms());
+        let frame = CloseFrame { code, reason: reason.into() };
+        if matches!(timeout(CLOSE_GRACE, self.socket.close(Some(frame))).await, Ok(Ok(()))) {
+            self.drain().await;
+        }
+        Some((record, Some(command)))
+    }
+
+    fn on_pong(&mut self, payload: &[u8]) {
+        let Some((id, sent, _)) = self.pending_pong else { return };
+        if payload == id.to_be_bytes() {
+            self.pending_pong = None;
+            let rtt_ms = sent.elapsed().as_micros() as f64 / 1_000.0;
+            self.events.emit(EventKind::Rtt { rtt_ms });
+        }
+    }
+
+    /// Send one message; a failure ends the connection like a read error.
+    async fn send(&mut self, message: Message) -> Result<(), CloseRecord> {
+        match timeout(self.spec.options.ping_timeout, self.socket.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(classify::read_error(&error, self.connected_ms()).record),
+            Err(_) => {
+                Err(classify::ping_timeout(self.spec.options.ping_timeout.as_millis() as u64, self.connected_ms()))
+            }
+        }
+    }
+
+    /// Read until the peer closes TCP (or the grace runs out), so that
+    /// tungstenite's reply to a close frame goes out.
+    async fn drain(&mut self) {
+        let _ = timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = self.socket.next().await {} }).await;
+    }
+
+    fn count_in(&mut self, length: usize) {
+        self.traffic.msgs_in += 1;
+        self.traffic.bytes_in += length as u64;
+        self.schedule_flush();
+    }
+
+    /// Flush now if the last flush is a second old, else at that second.
+    fn schedule_flush(&mut self) {
+        if self.last_flush.elapsed() >= TRAFFIC_EVERY {
+            self.flush_traffic();
+        } else if self.flush_due.is_none() {
+            self.flush_due = Some(self.last_flush + TRAFFIC_EVERY);
+        }
+    }
+
+    fn flush_traffic(&mut self) {
+        self.flush_due = None;
+        if !self.traffic.is_empty() {
+            self.last_flush = Instant::now();
+            self.events.emit(EventKind::Traffic(std::mem::take(&mut self.traffic)));
+        }
+    }
+}
+
+async fn sleep_until_or_never(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends one connection's events, stamped with the time and its id.
+#[derive(Clone)]
+pub(super) struct EventSink {
+    conn: ConnId,
+    sender: UnboundedSender<Event>,
+}
+
+impl EventSink {
+    pub(super) fn new(conn: ConnId, sender: UnboundedSender<Event>) -> EventSink {
+        EventSink { conn, sender }
+    }
+
+    pub(super) fn emit(&self, kind: EventKind) {
+        // A closed receiver means the app is exiting; nothing to report to.
+        let _ = self.sender.send(Event { at: Ts::now(), conn: self.conn, kind });
+    }
+}

@@ -1,0 +1,205 @@
+//! Opening a connection, one stage at a time (DNS, TCP, TLS, HTTP upgrade),
+//! each under the connect timeout, so a failure names the stage it failed in.
+//!
+//! The caller runs this in its own boxed future: the state of a handshake is
+//! freed once the socket is open instead of living as long as the connection.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use super::classify;
+use super::observe::Observed;
+use super::spec::ConnSpec;
+use crate::close::Stage;
+use crate::event::HandshakeFailure;
+
+/// An open WebSocket, with the frame observer under it.
+pub type Socket = WebSocketStream<Observed<Transport>>;
+
+/// A read buffer this small keeps an idle connection at a few KiB:
+/// tungstenite zero-fills its whole read buffer before every read.
+const READ_BUFFER: usize = 4 * 1024;
+
+pub struct Opened {
+    pub socket: Socket,
+    pub subprotocol: Option<String>,
+    pub handshake: Duration,
+}
+
+pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
+    let started = Instant::now();
+    let limit = spec.options.connect_timeout;
+    let host = spec.url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = spec.url.port_or_known_default().unwrap_or(80);
+
+    let addresses = staged(limit, "DNS lookup", tokio::net::lookup_host((host.as_str(), port)))
+        .await?
+        .map_err(|error| fail(Stage::Dns, format!("cannot resolve {host}: {error}")))?
+        .collect::<Vec<_>>();
+    if addresses.is_empty() {
+        return Err(fail(Stage::Dns, format!("{host} resolved to no address")));
+    }
+
+    let tcp = connect_any(&addresses, limit).await?;
+    // Small frames (pings, short messages) should leave at once.
+    let _ = tcp.set_nodelay(true);
+
+    let transport = if spec.url.scheme() == "wss" {
+        let name = ServerName::try_from(host.clone())
+            .map_err(|error| fail(Stage::Tls, format!("'{host}' is not a valid TLS server name: {error}")))?;
+        let tls = staged(limit, "TLS handshake", tls_connector().connect(name, tcp))
+            .await?
+            .map_err(|error| fail(Stage::Tls, error.to_string()))?;
+        Transport::Tls(Box::new(tls))
+    } else {
+        Transport::Plain(tcp)
+    };
+
+    let request = build_request(spec)?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(Some(spec.options.max_message_size))
+        .max_frame_size(Some(spec.options.max_message_size));
+    let upgrade = tokio_tungstenite::client_async_with_config(request, Observed::new(transport), Some(config));
+    let (socket, response) =
+        staged(limit, "HTTP upgrade response", upgrade).await?.map_err(|error| classify::upgrade_error(&error))?;
+    let subprotocol = response
+        .headers()
+        .get("sec-websocket-protocol")
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    Ok(Opened { socket, subprotocol, handshake: started.elapsed() })
+}
+
+/// Try each resolved address in turn; report the last refusal.
+async fn connect_any(addresses: &[std::net::SocketAddr], limit: Duration) -> Result<TcpStream, HandshakeFailure> {
+    let mut last_error = None;
+    for address in addresses {
+        match staged(limit, "TCP connect", TcpStream::connect(address)).await? {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = Some(format!("{address}: {}", describe_io(&error))),
+        }
+    }
+    Err(fail(Stage::Tcp, last_error.unwrap_or_default()))
+}
+
+fn build_request(
+    spec: &ConnSpec,
+) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, HandshakeFailure> {
+    let invalid = |what: String| fail(Stage::Http, what);
+    let mut request =
+        spec.url.as_str().into_client_request().map_err(|error| invalid(format!("cannot build request: {error}")))?;
+    let headers = request.headers_mut();
+    let options = &spec.options;
+    if let Some(origin) = &options.origin {
+        let value = HeaderValue::from_str(origin).map_err(|_| invalid(format!("invalid origin '{origin}'")))?;
+        headers.insert("origin", value);
+    }
+    if !options.subprotocols.is_empty() {
+        let joined = options.subprotocols.join(", ");
+        let value = HeaderValue::from_str(&joined).map_err(|_| invalid(format!("invalid subprotocols '{joined}'")))?;
+        headers.insert("sec-websocket-protocol", value);
+    }
+    for (name, value) in &options.headers {
+        let header =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(format!("invalid header '{name}'")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| invalid(format!("invalid value for header '{name}'")))?;
+        headers.append(header, value);
+    }
+    Ok(request)
+}
+
+/// Run one stage under the connect timeout; a timeout is its own stage.
+async fn staged<T>(limit: Duration, what: &str, stage: impl Future<Output = T>) -> Result<T, HandshakeFailure> {
+    tokio::time::timeout(limit, stage).await.map_err(|_| {
+        fail(
+            Stage::Timeout,
+            format!("{what} did not finish within {}", crate::format::duration_ms(limit.as_millis() as u64)),
+        )
+    })
+}
+
+fn fail(stage: Stage, detail: String) -> HandshakeFailure {
+    HandshakeFailure { stage, http_status: None, detail }
+}
+
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".into(),
+        _ => error.to_string(),
+    }
+}
+
+/// Built once: webpki's roots plus the system's, so `wss://` works out of the box.
+fn tls_connector() -> TlsConnector {
+    static CONNECTOR: OnceLock<TlsConnector> = OnceLock::new();
+    CONNECTOR
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+            let native = rustls_native_certs::load_native_certs();
+            for error in &native.errors {
+                tracing::warn!("system certificate store: {error}");
+            }
+            let (added, ignored) = roots.add_parsable_certificates(native.certs);
+            tracing::debug!(added, ignored, "system root certificates");
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default TLS versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            TlsConnector::from(Arc::new(config))
+        })
+        .clone()
+}
+
+/// A TCP stream, with or without TLS over it.
+pub enum Transport {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(stream) => Pin::new(stream).poll_write(cx, data),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, data),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(stream) => Pin::new(stream).poll_flush(cx),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+        }
+    }
+}

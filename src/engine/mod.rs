@@ -1,0 +1,83 @@
+//! The engine: one tokio task per connection, reporting `Event`s on one
+//! channel and obeying `Command`s. It knows nothing about terminals; the
+//! views learn everything from the events.
+
+pub mod classify;
+mod connection;
+mod handshake;
+mod observe;
+pub mod policy;
+pub mod spec;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinSet;
+
+pub use connection::Command;
+use connection::{Connection, EventSink};
+pub use spec::{ConnOptions, ConnSpec};
+
+use crate::event::{ConnId, Event, EventKind, Ts};
+
+/// Owns the connection tasks. Dropping it aborts them; `shutdown` closes
+/// them politely first.
+pub struct Engine {
+    events: UnboundedSender<Event>,
+    commands: Vec<Option<UnboundedSender<Command>>>,
+    tasks: JoinSet<()>,
+}
+
+impl Engine {
+    /// The events channel is unbounded on purpose: a slow screen must never
+    /// stall a socket, and volume is bounded at the source (rare transitions
+    /// plus at most one traffic delta per connection per second).
+    pub fn new() -> (Engine, UnboundedReceiver<Event>) {
+        let (events, receiver) = mpsc::unbounded_channel();
+        (Engine { events, commands: Vec::new(), tasks: JoinSet::new() }, receiver)
+    }
+
+    /// Start monitoring a connection. Must be called inside a tokio runtime.
+    pub fn add(&mut self, spec: ConnSpec) -> ConnId {
+        let id = ConnId(self.commands.len() as u32);
+        let added = EventKind::Added { name: spec.name.clone(), url: spec.url.to_string() };
+        // The receiver may be gone while the app exits; then nobody is listening.
+        let _ = self.events.send(Event { at: Ts::now(), conn: id, kind: added });
+        let (commands, receiver) = mpsc::unbounded_channel();
+        self.commands.push(Some(commands));
+        let connection = Connection::new(Arc::new(spec), EventSink::new(id, self.events.clone()), receiver);
+        self.tasks.spawn(connection.run());
+        id
+    }
+
+    /// Ask a connection to do something. Unknown or removed ids are ignored.
+    pub fn command(&mut self, id: ConnId, command: Command) {
+        let Some(slot) = self.commands.get_mut(id.index()) else { return };
+        if let Some(sender) = slot
+            && sender.send(command.clone()).is_err()
+        {
+            *slot = None;
+        }
+        if command == Command::Remove {
+            *slot = None;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// Close every connection with 1001 and wait up to `grace` for them.
+    pub async fn shutdown(mut self, grace: Duration) {
+        for sender in self.commands.iter().flatten() {
+            let _ = sender.send(Command::Shutdown);
+        }
+        let _ = tokio::time::timeout(grace, async { while self.tasks.join_next().await.is_some() {} }).await;
+        self.tasks.abort_all();
+    }
+}

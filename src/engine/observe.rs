@@ -1,0 +1,264 @@
+//! A frame observer in the read path below tungstenite.
+//!
+//! tungstenite 0.30 rewrites a close code it does not accept (1014, 1004,
+//! 1005, 1006, 1015, 1016–2999, < 1000, >= 5000) into 1002 "Protocol
+//! violation" before the application sees it (snapview/tungstenite-rs#502).
+//! wsmon must report the code that was on the wire, so this wrapper reads
+//! the server's bytes as they pass, skips the HTTP response head, follows
+//! the frame headers (payloads are skipped, not copied) and keeps the first
+//! close frame's payload. It never changes a byte.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::classify::WireClose;
+
+const OPCODE_CLOSE: u8 = 0x8;
+/// Control frames carry at most 125 bytes; a longer close frame is an error
+/// tungstenite reports on its own.
+const MAX_CONTROL_PAYLOAD: usize = 125;
+const HTTP_HEAD_END: &[u8; 4] = b"\r\n\r\n";
+
+pub struct Observed<S> {
+    inner: S,
+    scanner: FrameScanner,
+}
+
+impl<S> Observed<S> {
+    pub fn new(inner: S) -> Observed<S> {
+        Observed { inner, scanner: FrameScanner::default() }
+    }
+
+    /// The first close frame the server sent, as it was on the wire.
+    pub fn wire_close(&self) -> Option<WireClose> {
+        self.scanner.close.as_ref().map(|payload| {
+            if payload.len() < 2 {
+                return WireClose { code: None, reason: String::new() };
+            }
+            let code = u16::from_be_bytes([payload[0], payload[1]]);
+            WireClose { code: Some(code), reason: String::from_utf8_lossy(&payload[2..]).into_owned() }
+        })
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            this.scanner.feed(&buf.filled()[before..]);
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Observed<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// Follows the server's byte stream frame by frame.
+#[derive(Debug, Default)]
+struct FrameScanner {
+    state: ScanState,
+    /// The first close frame's (unmasked) payload, once complete.
+    close: Option<Vec<u8>>,
+}
+
+#[derive(Debug)]
+enum ScanState {
+    /// Inside the HTTP response: how many bytes of CRLFCRLF matched so far.
+    HttpHead { matched: usize },
+    /// Collecting a frame header (2 to 14 bytes).
+    Header { bytes: [u8; 14], have: usize },
+    /// Inside a payload.
+    Payload { remaining: u64, capture: Option<Capture> },
+    /// The first close frame is in; nothing more to learn.
+    Done,
+}
+
+#[derive(Debug)]
+struct Capture {
+    mask: Option<[u8; 4]>,
+    payload: Vec<u8>,
+}
+
+impl Default for ScanState {
+    fn default() -> Self {
+        ScanState::HttpHead { matched: 0 }
+    }
+}
+
+impl FrameScanner {
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            match &mut self.state {
+                ScanState::Done => return,
+                ScanState::HttpHead { matched } => {
+                    let mut used = 0;
+                    for &byte in data {
+                        used += 1;
+                        *matched = match (byte == HTTP_HEAD_END[*matched], byte == b'\r') {
+                            (true, _) => *matched + 1,
+                            (false, true) => 1,
+                            (false, false) => 0,
+                        };
+                        if *matched == HTTP_HEAD_END.len() {
+                            self.state = ScanState::Header { bytes: [0; 14], have: 0 };
+                            break;
+                        }
+                    }
+                    data = &data[used..];
+                }
+                ScanState::Header { bytes, have } => {
+                    let needed = header_len(&bytes[..*have]);
+                    let take = (needed - *have).min(data.len());
+                    bytes[*have..*have + take].copy_from_slice(&data[..take]);
+                    *have += take;
+                    data = &data[take..];
+                    if *have == header_len(&bytes[..*have]) {
+                        let header = *bytes;
+                        self.start_payload(&header);
+                    }
+                }
+                ScanState::Payload { remaining, capture } => {
+                    let take = usize::try_from(*remaining).unwrap_or(usize::MAX).min(data.len());
+                    if let Some(capture) = capture {
+                        let room = MAX_CONTROL_PAYLOAD.saturating_sub(capture.payload.len()).min(take);
+                        capture.payload.extend_from_slice(&data[..room]);
+                    }
+                    *remaining -= take as u64;
+                    data = &data[take..];
+                    if *remaining == 0 {
+                        self.finish_payload();
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_payload(&mut self, header: &[u8; 14]) {
+        let opcode = header[0] & 0x0F;
+        let masked = header[1] & 0x80 != 0;
+        let (length, mask_at) = match header[1] & 0x7F {
+            126 => (u64::from(u16::from_be_bytes([header[2], header[3]])), 4),
+            127 => (u64::from_be_bytes(header[2..10].try_into().expect("8 bytes")), 10),
+            short => (u64::from(short), 2),
+        };
+        let mask = masked.then(|| header[mask_at..mask_at + 4].try_into().expect("4 bytes"));
+        let capture = (opcode == OPCODE_CLOSE).then(|| Capture { mask, payload: Vec::new() });
+        self.state = ScanState::Payload { remaining: length, capture };
+        if length == 0 {
+            self.finish_payload();
+        }
+    }
+
+    fn finish_payload(&mut self) {
+        let state = std::mem::replace(&mut self.state, ScanState::Header { bytes: [0; 14], have: 0 });
+        if let ScanState::Payload { capture: Some(Capture { mask, mut payload }), .. } = state {
+            if let Some(mask) = mask {
+                payload.iter_mut().enumerate().for_each(|(i, byte)| *byte ^= mask[i % 4]);
+            }
+            self.close = Some(payload);
+            self.state = ScanState::Done;
+        }
+    }
+}
+
+/// How long a frame header is, from the bytes seen so far (at least 2
+/// bytes are needed before the answer is final).
+fn header_len(seen: &[u8]) -> usize {
+    let Some(&second) = seen.get(1) else {
+        return 2;
+    };
+    let extended = match second & 0x7F {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    let mask = if second & 0x80 != 0 { 4 } else { 0 };
+    2 + extended + mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RESPONSE: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+
+    fn scan(chunks: &[&[u8]]) -> Option<Vec<u8>> {
+        let mut scanner = FrameScanner::default();
+        for chunk in chunks {
+            scanner.feed(chunk);
+        }
+        scanner.close
+    }
+
+    fn close_frame(code: u16, reason: &str) -> Vec<u8> {
+        let mut frame = vec![0x88, (2 + reason.len()) as u8];
+        frame.extend_from_slice(&code.to_be_bytes());
+        frame.extend_from_slice(reason.as_bytes());
+        frame
+    }
+
+    #[test]
+    fn finds_a_close_frame_after_the_http_head_and_other_frames() {
+        let text = [0x81, 0x05, b'h', b'e', b'l', b'l', b'o'];
+        let mut medium = vec![0x82, 126, 0x01, 0x00];
+        medium.extend(std::iter::repeat_n(0x88, 256)); // payload bytes that look like close headers
+        let close = close_frame(1014, "upstream gone");
+        let whole = [RESPONSE, &text, &medium, &close].concat();
+        let mut expected = 1014u16.to_be_bytes().to_vec();
+        expected.extend_from_slice(b"upstream gone");
+        assert_eq!(scan(&[&whole]), Some(expected.clone()));
+
+        let split: Vec<&[u8]> = whole.chunks(1).collect();
+        assert_eq!(scan(&split), Some(expected), "byte by byte");
+    }
+
+    #[test]
+    fn an_empty_close_frame_has_no_code() {
+        let whole = [RESPONSE, &[0x88, 0x00]].concat();
+        assert_eq!(scan(&[&whole]), Some(Vec::new()));
+    }
+
+    #[test]
+    fn masked_close_payloads_are_unmasked() {
+        let mask = [1, 2, 3, 4];
+        let payload = 1005u16.to_be_bytes();
+        let frame = [0x88, 0x82, mask[0], mask[1], mask[2], mask[3], payload[0] ^ 1, payload[1] ^ 2];
+        let whole = [RESPONSE, &frame].concat();
+        assert_eq!(scan(&[&whole]), Some(payload.to_vec()));
+    }
+
+    #[test]
+    fn sixty_four_bit_lengths_are_skipped_without_copying() {
+        let mut frame = vec![0x82, 127];
+        frame.extend_from_slice(&70_000u64.to_be_bytes());
+        let mut scanner = FrameScanner::default();
+        scanner.feed(RESPONSE);
+        scanner.feed(&frame);
+        scanner.feed(&vec![0x88; 70_000]);
+        scanner.feed(&close_frame(1012, ""));
+        assert_eq!(scanner.close, Some(1012u16.to_be_bytes().to_vec()));
+    }
+
+    #[test]
+    fn no_close_frame_no_record() {
+        let whole = [RESPONSE, &[0x81, 0x01, b'x']].concat();
+        assert_eq!(scan(&[&whole]), None);
+    }
+}

@@ -1,0 +1,183 @@
+//! What to connect to and how: the validated form of a command line or a
+//! profile entry. Parsing here gives errors that say what is wrong with the
+//! value and how to write it instead.
+
+use std::time::Duration;
+
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use url::Url;
+
+use super::policy::Rules;
+
+/// One connection to monitor.
+#[derive(Debug, Clone)]
+pub struct ConnSpec {
+    pub name: String,
+    pub url: Url,
+    pub options: ConnOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnOptions {
+    /// Extra request headers, in order.
+    pub headers: Vec<(String, String)>,
+    pub subprotocols: Vec<String>,
+    pub origin: Option<String>,
+    /// Text messages sent as soon as the connection opens.
+    pub send_on_open: Vec<String>,
+    /// None: no pings.
+    pub ping_interval: Option<Duration>,
+    pub ping_timeout: Duration,
+    /// Bounds each handshake stage (DNS, TCP, TLS, HTTP) separately.
+    pub connect_timeout: Duration,
+    /// An open that lasts this long resets the reconnect backoff.
+    pub stability_window: Duration,
+    /// Largest message (and frame) accepted; larger ones close with 1009.
+    pub max_message_size: usize,
+    pub rules: Rules,
+}
+
+impl Default for ConnOptions {
+    fn default() -> Self {
+        ConnOptions {
+            headers: Vec::new(),
+            subprotocols: Vec::new(),
+            origin: None,
+            send_on_open: Vec::new(),
+            ping_interval: Some(Duration::from_secs(15)),
+            ping_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            stability_window: Duration::from_secs(10),
+            max_message_size: 1 << 20,
+            rules: Rules::default(),
+        }
+    }
+}
+
+/// A `ws://` or `wss://` URL, or an error that says how to write one.
+pub fn parse_ws_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|error| match error {
+        url::ParseError::RelativeUrlWithoutBase => {
+            format!("'{text}' is not a URL: it needs a scheme, e.g. ws://{text} or wss://{text}")
+        }
+        other => format!("'{text}' is not a valid URL ({other}); write it like ws://host:port/path"),
+    })?;
+    match url.scheme() {
+        "ws" | "wss" => {}
+        "http" | "https" => {
+            let suggestion = text.replacen("http", "ws", 1);
+            return Err(format!(
+                "'{text}' uses {}://; wsmon connects to ws:// or wss:// URLs (did you mean {suggestion}?)",
+                url.scheme()
+            ));
+        }
+        other => return Err(format!("'{text}' uses {other}://; wsmon connects to ws:// or wss:// URLs only")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("'{text}' has no host; write it like ws://host:port/path"));
+    }
+    Ok(url)
+}
+
+/// `URL` or `NAME=URL`. A `=` counts as the name separator only when what
+/// stands before it could not be part of a URL.
+pub fn parse_target(text: &str) -> Result<(Option<String>, Url), String> {
+    if let Some((name, url)) = text.split_once('=')
+        && !name.is_empty()
+        && !name.contains([':', '/', '?'])
+    {
+        return Ok((Some(name.to_string()), parse_ws_url(url)?));
+    }
+    Ok((None, parse_ws_url(text)?))
+}
+
+/// The name a connection gets when none was given: host, port and path.
+pub fn default_name(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    let mut name = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    if url.path() != "/" {
+        name.push_str(url.path());
+    }
+    name
+}
+
+/// Give every connection a unique name: a repeated name gets `#2`, `#3`...
+pub fn dedupe_names(names: &mut [String]) {
+    let mut seen = std::collections::HashSet::new();
+    for name in names.iter_mut() {
+        let mut candidate = name.clone();
+        let mut n = 1;
+        while !seen.insert(candidate.clone()) {
+            n += 1;
+            candidate = format!("{name}#{n}");
+        }
+        *name = candidate;
+    }
+}
+
+/// `Name: value`, checked against HTTP's rules for both parts.
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!(
+            "'{text}' is not a header: write it as 'Name: value', e.g. -H 'Authorization: Bearer ${{TOKEN}}'"
+        ));
+    };
+    let (name, value) = (name.trim(), value.trim());
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("'{name}' is not a valid header name: use letters, digits and '-' (e.g. X-Api-Key)"))?;
+    HeaderValue::from_str(value).map_err(|_| {
+        format!("the value of header '{name}' has characters HTTP does not allow (control characters or newlines)")
+    })?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_websocket_urls() {
+        assert!(parse_ws_url("ws://127.0.0.1:9000/feed").is_ok());
+        assert!(parse_ws_url("wss://example.com").is_ok());
+        let http = parse_ws_url("http://example.com/ws").unwrap_err();
+        assert!(http.contains("did you mean ws://example.com/ws"), "{http}");
+        let bare = parse_ws_url("example.com:80").unwrap_err();
+        assert!(bare.contains("ws://") || bare.contains("scheme"), "{bare}");
+        let relative = parse_ws_url("localhost/feed").unwrap_err();
+        assert!(relative.contains("needs a scheme"), "{relative}");
+        let ftp = parse_ws_url("ftp://x").unwrap_err();
+        assert!(ftp.contains("ws:// or wss://"), "{ftp}");
+        assert!(parse_ws_url("ws://").is_err());
+    }
+
+    #[test]
+    fn targets_may_carry_a_name() {
+        let (name, url) = parse_target("api=ws://h:1/x?a=b").unwrap();
+        assert_eq!(name.as_deref(), Some("api"));
+        assert_eq!(url.as_str(), "ws://h:1/x?a=b");
+        let (name, url) = parse_target("ws://h:1/x?a=b").unwrap();
+        assert_eq!(name, None);
+        assert_eq!(url.query(), Some("a=b"));
+        assert!(parse_target("api=http://h").is_err());
+    }
+
+    #[test]
+    fn default_names_are_unique() {
+        let url = parse_ws_url("ws://127.0.0.1:9000/feed").unwrap();
+        assert_eq!(default_name(&url), "127.0.0.1:9000/feed");
+        let mut names = vec!["a".to_string(), "a".to_string(), "b".to_string(), "a".to_string()];
+        dedupe_names(&mut names);
+        assert_eq!(names, ["a", "a#2", "b", "a#3"]);
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        assert_eq!(parse_header("X-Key:  abc ").unwrap(), ("X-Key".into(), "abc".into()));
+        assert!(parse_header("no colon").unwrap_err().contains("'Name: value'"));
+        assert!(parse_header("Bad Name: x").unwrap_err().contains("not a valid header name"));
+        assert!(parse_header("X: a\u{7}b").unwrap_err().contains("does not allow"));
+    }
+}

@@ -1,0 +1,161 @@
+//! `Event`: the one seam between the engine and everyone else.
+//!
+//! Connection tasks produce events; `Model::apply` consumes them; the JSON
+//! Lines writer (`wire`) prints them and the replayer reads them back. An
+//! event carries its own timestamp, truncated to the millisecond the JSON
+//! contract keeps, so a live run and a replay of its log compute the same
+//! figures. Imports nothing from the engine, the model or any view.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::close::{Cause, Class, Initiator, Stage};
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Ts(pub i64);
+
+impl Ts {
+    pub fn now() -> Ts {
+        Ts(Utc::now().timestamp_millis())
+    }
+
+    /// Milliseconds from `earlier` to `self`, zero if `earlier` is later.
+    pub fn millis_since(self, earlier: Ts) -> u64 {
+        u64::try_from(self.0 - earlier.0).unwrap_or(0)
+    }
+
+    pub fn plus_millis(self, millis: u64) -> Ts {
+        Ts(self.0.saturating_add(i64::try_from(millis).unwrap_or(i64::MAX)))
+    }
+
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0).unwrap_or_default()
+    }
+
+    pub fn from_datetime(at: DateTime<Utc>) -> Ts {
+        Ts(at.timestamp_millis())
+    }
+
+    /// RFC 3339, UTC, milliseconds: the contract's `ts`.
+    pub fn rfc3339(self) -> String {
+        self.to_datetime().to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+impl fmt::Display for Ts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
+/// A connection's identity for the life of the process: an index, so the
+/// model finds it without hashing a name per event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u32);
+
+impl ConnId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub at: Ts,
+    pub conn: ConnId,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// A connection joined the set. Internal: the JSON names the connection
+    /// on every line instead, and the replayer synthesises this event.
+    Added {
+        name: String,
+        url: String,
+    },
+    Connecting {
+        attempt: u32,
+    },
+    Open {
+        handshake_ms: u64,
+        subprotocol: Option<String>,
+    },
+    Closed(CloseRecord),
+    HandshakeFailed(HandshakeFailure),
+    ReconnectScheduled {
+        delay_ms: u64,
+        attempt: u32,
+        rule: String,
+    },
+    /// The reconnect rule says `off`: the connection stays closed until asked.
+    ReconnectOff {
+        rule: String,
+    },
+    /// The user paused the connection; it stays closed until resumed.
+    Paused,
+    Resumed,
+    /// The user removed the connection from the set.
+    Removed,
+    Rtt {
+        rtt_ms: f64,
+    },
+    Traffic(Traffic),
+}
+
+/// Why a connection that had been open ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseRecord {
+    /// The code that explains the end; see DESIGN.md "The event contract".
+    pub code: u16,
+    pub reason: String,
+    pub initiator: Initiator,
+    pub class: Class,
+    pub cause: Option<Cause>,
+    pub detail: Option<String>,
+    pub connected_ms: u64,
+}
+
+/// Why a connection attempt never opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeFailure {
+    pub stage: Stage,
+    pub http_status: Option<u16>,
+    pub detail: String,
+}
+
+/// Per-message counts since the previous `Traffic` of the same connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Traffic {
+    pub msgs_in: u64,
+    pub bytes_in: u64,
+    pub msgs_out: u64,
+    pub bytes_out: u64,
+}
+
+impl Traffic {
+    pub fn is_empty(&self) -> bool {
+        *self == Traffic::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_print_as_rfc3339_millis_utc() {
+        let ts = Ts(1_795_000_000_123);
+        assert_eq!(ts.rfc3339(), "2026-11-18T11:06:40.123Z");
+        assert_eq!(Ts::from_datetime(ts.to_datetime()), ts);
+    }
+
+    #[test]
+    fn millis_since_never_goes_negative() {
+        assert_eq!(Ts(1_500).millis_since(Ts(1_000)), 500);
+        assert_eq!(Ts(1_000).millis_since(Ts(1_500)), 0);
+        assert_eq!(Ts(1_000).plus_millis(250), Ts(1_250));
+    }
+}

@@ -1,0 +1,69 @@
+//! Human formatting of durations and times, shared by every view.
+
+use chrono::Local;
+
+use crate::event::Ts;
+
+/// A compact duration: `250ms`, `1.5s`, `42s`, `5m02s`, `3h07m`, `2d04h`.
+pub fn duration_ms(ms: u64) -> String {
+    const SECOND: u64 = 1_000;
+    const MINUTE: u64 = 60 * SECOND;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    match ms {
+        0..SECOND => format!("{ms}ms"),
+        SECOND..10_000 if ms % SECOND != 0 => format!("{}.{}s", ms / SECOND, (ms % SECOND) / 100),
+        SECOND..MINUTE => format!("{}s", ms / SECOND),
+        MINUTE..HOUR if ms % MINUTE < SECOND => format!("{}m", ms / MINUTE),
+        MINUTE..HOUR => format!("{}m{:02}s", ms / MINUTE, (ms % MINUTE) / SECOND),
+        HOUR..DAY => format!("{}h{:02}m", ms / HOUR, (ms % HOUR) / MINUTE),
+        _ => format!("{}d{:02}h", ms / DAY, (ms % DAY) / HOUR),
+    }
+}
+
+/// Wall-clock time of day with milliseconds, in the local zone.
+pub fn clock_ms(at: Ts) -> String {
+    at.to_datetime().with_timezone(&Local).format("%H:%M:%S%.3f").to_string()
+}
+
+/// Parse a human duration (`500ms`, `15s`, `5m`) for the command line and
+/// profiles; the error says what was wrong and what is accepted.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|error| format!("'{text}' is not a duration ({error}); write it like 500ms, 15s or 5m"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_person_writes_them() {
+        let cases = [
+            (0, "0ms"),
+            (250, "250ms"),
+            (1_000, "1s"),
+            (1_500, "1.5s"),
+            (9_999, "9.9s"),
+            (10_400, "10s"),
+            (42_000, "42s"),
+            (60_000, "1m"),
+            (302_000, "5m02s"),
+            (3_600_000, "1h00m"),
+            (11_220_000, "3h07m"),
+            (187_200_000, "2d04h"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(duration_ms(ms), text, "{ms}");
+        }
+    }
+
+    #[test]
+    fn durations_parse_or_explain() {
+        assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
+        assert_eq!(parse_duration("15s").unwrap().as_secs(), 15);
+        assert_eq!(parse_duration(" 5m ").unwrap().as_secs(), 300);
+        let error = parse_duration("fast").unwrap_err();
+        assert!(error.contains("'fast'") && error.contains("15s"), "{error}");
+    }
+}

@@ -1,0 +1,13 @@
+//! wsmon: watch many WebSocket connections at once.
+//!
+//! Data flows one way: connection tasks (`engine`) emit `Event`s, the
+//! `model` applies them, and a view (headless lines, JSON, the summary)
+//! reads the model. See DESIGN.md for the whole plan.
+
+pub mod close;
+pub mod engine;
+pub mod event;
+pub mod format;
+pub mod model;
+pub mod text;
+pub mod wire;

@@ -1,0 +1,146 @@
+//! All monitored state, changed only by `Model::apply(&Event)`.
+//!
+//! The model uses each event's timestamp, never the wall clock, so a
+//! recorded JSON Lines log replays into the same model. Every aggregate is
+//! updated as events arrive: O(1) per event. Imports no sockets, no tokio,
+//! no terminal.
+
+mod breakdown;
+mod connection;
+mod stats;
+mod summary;
+mod waves;
+
+pub use breakdown::Breakdown;
+pub use connection::{CloseEntry, Connection, HISTORY_LIMIT, State};
+pub use stats::{Millis, Percentiles};
+pub use summary::{ProtocolErrorCount, Summary, WaveSummary};
+pub use waves::{Wave, WaveKind, Waves};
+
+use crate::engine::policy::RuleKind;
+use crate::event::{ConnId, Event, EventKind, Ts};
+
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    connections: Vec<Connection>,
+    totals: Breakdown,
+    waves: Waves,
+    /// Close → next open, every connection, every close.
+    recovery: Millis,
+    first_event: Option<Ts>,
+}
+
+impl Model {
+    pub fn apply(&mut self, event: &Event) {
+        let at = event.at;
+        self.first_event.get_or_insert(at);
+        let id = event.conn;
+        if let EventKind::Added { name, url } = &event.kind {
+            self.add(id, name, url);
+            return;
+        }
+        let Some(conn) = self.connections.get_mut(id.index()) else {
+            tracing::warn!(?id, "event for an unknown connection");
+            return;
+        };
+        match &event.kind {
+            EventKind::Added { .. } => {}
+            EventKind::Connecting { attempt } => {
+                conn.state = State::Connecting;
+                conn.attempt = *attempt;
+            }
+            EventKind::Open { .. } => {
+                conn.state = State::Open;
+                conn.opened_at = Some(at);
+                conn.attention = false;
+                conn.attempt = 0;
+                if let Some(down_since) = conn.down_since.take() {
+                    self.recovery.record(at.millis_since(down_since));
+                }
+                if let Some(entry) = conn.pending_close() {
+                    entry.reopened_at = Some(at);
+                }
+                self.waves.on_open(at, id);
+            }
+            EventKind::Closed(record) => {
+                conn.closes += 1;
+                conn.opened_at = None;
+                conn.rtt_ms = None;
+                conn.down_since.get_or_insert(at);
+                conn.attention = RuleKind::for_code(record.code).needs_attention();
+                conn.push_close(CloseEntry {
+                    at,
+                    record: record.clone(),
+                    waited_ms: 0,
+                    failed_tries: 0,
+                    reopened_at: None,
+                });
+                self.totals.count_close(id, record);
+                self.waves.on_close(at, id, record);
+            }
+            EventKind::HandshakeFailed(failure) => {
+                conn.handshake_failures += 1;
+                conn.down_since.get_or_insert(at);
+                conn.attention = RuleKind::for_handshake(failure).needs_attention();
+                conn.last_failure = Some(failure.clone());
+                if let Some(entry) = conn.pending_close() {
+                    entry.failed_tries += 1;
+                }
+                self.totals.count_failure(failure);
+                self.waves.on_failure(at, id);
+            }
+            EventKind::ReconnectScheduled { delay_ms, .. } => {
+                conn.state = State::Waiting { until: at.plus_millis(*delay_ms) };
+                if let Some(entry) = conn.pending_close() {
+                    entry.waited_ms += delay_ms;
+                }
+            }
+            EventKind::ReconnectOff { .. } => conn.state = State::Held,
+            EventKind::Paused => conn.state = State::Paused,
+            EventKind::Resumed => conn.state = State::Connecting,
+            EventKind::Removed => conn.state = State::Removed,
+            EventKind::Rtt { rtt_ms } => conn.rtt_ms = Some(*rtt_ms),
+            EventKind::Traffic(delta) => {
+                conn.traffic.msgs_in += delta.msgs_in;
+                conn.traffic.bytes_in += delta.bytes_in;
+                conn.traffic.msgs_out += delta.msgs_out;
+                conn.traffic.bytes_out += delta.bytes_out;
+            }
+        }
+    }
+
+    fn add(&mut self, id: ConnId, name: &str, url: &str) {
+        if self.connections.len() <= id.index() {
+            let placeholder = Connection::new(String::new(), String::new());
+            self.connections.resize(id.index() + 1, placeholder);
+        }
+        self.connections[id.index()] = Connection::new(name.to_string(), url.to_string());
+    }
+
+    pub fn connections(&self) -> &[Connection] {
+        &self.connections
+    }
+
+    pub fn connection(&self, id: ConnId) -> Option<&Connection> {
+        self.connections.get(id.index())
+    }
+
+    pub fn totals(&self) -> &Breakdown {
+        &self.totals
+    }
+
+    pub fn waves(&self) -> &Waves {
+        &self.waves
+    }
+
+    pub fn recovery(&self) -> &Millis {
+        &self.recovery
+    }
+
+    pub fn first_event(&self) -> Option<Ts> {
+        self.first_event
+    }
+}
+
+#[cfg(test)]
+mod tests;

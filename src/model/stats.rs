@@ -1,0 +1,74 @@
+//! Latency percentiles in bounded memory: O(1) to record, exact enough
+//! (two significant digits; the maximum is exact) for recovery times
+//! shown to a person.
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Longer durations are recorded as this (a day) in the histogram.
+const LONGEST_MS: u64 = 24 * 3_600 * 1_000;
+
+#[derive(Debug, Clone)]
+pub struct Millis {
+    histogram: Histogram<u64>,
+    /// Exact, where the histogram would round to its bucket.
+    max: u64,
+}
+
+impl Default for Millis {
+    fn default() -> Self {
+        Millis { histogram: Histogram::new_with_bounds(1, LONGEST_MS, 2).expect("valid bounds and precision"), max: 0 }
+    }
+}
+
+impl Millis {
+    pub fn record(&mut self, ms: u64) {
+        self.histogram.saturating_record(ms);
+        self.max = self.max.max(ms);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.histogram.len()
+    }
+
+    pub fn figures(&self) -> Percentiles {
+        if self.histogram.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            count: self.histogram.len(),
+            p50_ms: Some(self.histogram.value_at_quantile(0.50).min(self.max)),
+            p95_ms: Some(self.histogram.value_at_quantile(0.95).min(self.max)),
+            max_ms: Some(self.max),
+        }
+    }
+}
+
+/// p50 / p95 / max of a set of durations, none when the set is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50_ms: Option<u64>,
+    pub p95_ms: Option<u64>,
+    pub max_ms: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_recorded_values() {
+        let mut millis = Millis::default();
+        assert_eq!(millis.figures(), Percentiles::default());
+        for ms in 1..=100 {
+            millis.record(ms * 100);
+        }
+        let figures = millis.figures();
+        assert_eq!(figures.count, 100);
+        let close = |value: Option<u64>, expected: u64| value.unwrap().abs_diff(expected) <= expected / 50;
+        assert!(close(figures.p50_ms, 5_000), "{figures:?}");
+        assert!(close(figures.p95_ms, 9_500), "{figures:?}");
+        assert!(close(figures.max_ms, 10_000), "{figures:?}");
+    }
+}

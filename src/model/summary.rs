@@ -1,0 +1,108 @@
+//! The summary: what `watch` prints last, and what a replay must reproduce.
+//! Built from the model's running aggregates; nothing is recounted.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Model, Percentiles, State, Wave, WaveKind};
+use crate::close::{Cause, Class, Stage};
+use crate::event::Ts;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The first event's time, RFC 3339 (null when nothing happened).
+    pub started: Option<String>,
+    pub duration_ms: u64,
+    pub connections: u32,
+    pub open_at_end: u32,
+    /// Names of connections not open at the end (removed ones excluded).
+    pub down_at_end: Vec<String>,
+    pub closes: u64,
+    pub handshake_failures: u64,
+    pub by_code: BTreeMap<String, u64>,
+    pub by_class: BTreeMap<String, u64>,
+    pub by_cause: BTreeMap<String, u64>,
+    pub by_stage: BTreeMap<String, u64>,
+    pub protocol_errors: Vec<ProtocolErrorCount>,
+    pub waves_total: u32,
+    /// The most recent waves, oldest first.
+    pub waves: Vec<WaveSummary>,
+    /// Close → next open, over every close.
+    pub recovery: Percentiles,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProtocolErrorCount {
+    pub cause: Cause,
+    pub conn: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaveSummary {
+    pub number: u32,
+    pub kind: WaveKind,
+    pub started: String,
+    pub last_close: String,
+    pub in_progress: bool,
+    pub hit: u32,
+    pub back: u32,
+    pub still_down: u32,
+    pub recovery: Percentiles,
+    pub other_problems: u64,
+}
+
+impl WaveSummary {
+    fn of(wave: &Wave, now: Ts) -> WaveSummary {
+        WaveSummary {
+            number: wave.number,
+            kind: wave.kind,
+            started: wave.started.rfc3339(),
+            last_close: wave.last_close.rfc3339(),
+            in_progress: wave.in_progress(now),
+            hit: wave.hit,
+            back: wave.back,
+            still_down: wave.still_down(),
+            recovery: wave.recovery.figures(),
+            other_problems: wave.other_problems,
+        }
+    }
+}
+
+impl Model {
+    /// The summary as of `now` (which decides whether a wave is still on).
+    pub fn summary(&self, now: Ts) -> Summary {
+        let totals = self.totals();
+        let present = self.connections().iter().filter(|conn| conn.state != State::Removed);
+        let (open, down): (Vec<_>, Vec<_>) = present.partition(|conn| conn.is_open());
+        let nonzero = |pairs: &mut dyn Iterator<Item = (&'static str, u64)>| {
+            pairs.filter(|(_, count)| *count > 0).map(|(name, count)| (name.to_string(), count)).collect()
+        };
+        Summary {
+            started: self.first_event().map(Ts::rfc3339),
+            duration_ms: self.first_event().map_or(0, |first| now.millis_since(first)),
+            connections: (open.len() + down.len()) as u32,
+            open_at_end: open.len() as u32,
+            down_at_end: down.iter().map(|conn| conn.name.clone()).collect(),
+            closes: totals.closes,
+            handshake_failures: totals.handshake_failures,
+            by_code: totals.by_code.iter().map(|(code, count)| (code.to_string(), *count)).collect(),
+            by_class: nonzero(&mut Class::ALL.iter().map(|class| (class.as_str(), totals.by_class[class.index()]))),
+            by_cause: nonzero(&mut Cause::ALL.iter().map(|cause| (cause.as_str(), totals.by_cause[cause.index()]))),
+            by_stage: nonzero(&mut Stage::ALL.iter().map(|stage| (stage.as_str(), totals.by_stage[stage.index()]))),
+            protocol_errors: totals
+                .protocol_errors
+                .iter()
+                .map(|((cause, conn), count)| ProtocolErrorCount {
+                    cause: *cause,
+                    conn: self.connection(*conn).map(|c| c.name.clone()).unwrap_or_default(),
+                    count: *count,
+                })
+                .collect(),
+            waves_total: self.waves().total(),
+            waves: self.waves().recent().map(|wave| WaveSummary::of(wave, now)).collect(),
+            recovery: self.recovery().figures(),
+        }
+    }
+}

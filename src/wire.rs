@@ -1,0 +1,331 @@
+//! The JSON Lines contract of `watch --json` (DESIGN.md "The event
+//! contract"): one object per line with `ts`, `conn`, `url`, `event` and the
+//! event's fields. This is a public interface: scripts parse it and the
+//! replayer reads it back, so fields are only ever added.
+//!
+//! Text from the network is escaped beyond what JSON requires: DEL, C1 and
+//! bidirectional overrides are written as `\u00XX` escapes too, so a log
+//! printed to a terminal cannot drive it.
+
+use std::collections::HashMap;
+use std::io;
+
+use chrono::DateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::ser::Formatter;
+
+use crate::close::{Cause, Class, Initiator, Stage};
+use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, Traffic, Ts};
+use crate::model::Summary;
+use crate::text::is_hostile;
+
+/// What `conn` and `url` say on the summary line, which is about all.
+pub const SUMMARY_CONN: &str = "*";
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    ts: String,
+    conn: String,
+    url: String,
+    #[serde(flatten)]
+    body: Body,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Body {
+    Connecting {
+        attempt: u32,
+    },
+    Open {
+        handshake_ms: u64,
+        subprotocol: Option<String>,
+    },
+    Closed {
+        code: u16,
+        reason: String,
+        initiator: Initiator,
+        class: Class,
+        cause: Option<Cause>,
+        detail: Option<String>,
+        connected_ms: u64,
+    },
+    HandshakeFailed {
+        stage: Stage,
+        http_status: Option<u16>,
+        detail: String,
+        class: Class,
+    },
+    ReconnectScheduled {
+        delay_ms: u64,
+        attempt: u32,
+        rule: String,
+    },
+    ReconnectOff {
+        rule: String,
+    },
+    Paused,
+    Resumed,
+    Removed,
+    Rtt {
+        rtt_ms: f64,
+    },
+    Traffic {
+        msgs_in: u64,
+        bytes_in: u64,
+        msgs_out: u64,
+        bytes_out: u64,
+    },
+    Summary(Box<Summary>),
+}
+
+impl Body {
+    /// None for `Added`, which the contract does not print.
+    fn of(kind: &EventKind) -> Option<Body> {
+        Some(match kind.clone() {
+            EventKind::Added { .. } => return None,
+            EventKind::Connecting { attempt } => Body::Connecting { attempt },
+            EventKind::Open { handshake_ms, subprotocol } => Body::Open { handshake_ms, subprotocol },
+            EventKind::Closed(CloseRecord { code, reason, initiator, class, cause, detail, connected_ms }) => {
+                Body::Closed { code, reason, initiator, class, cause, detail, connected_ms }
+            }
+            EventKind::HandshakeFailed(HandshakeFailure { stage, http_status, detail }) => {
+                Body::HandshakeFailed { stage, http_status, detail, class: Class::Handshake }
+            }
+            EventKind::ReconnectScheduled { delay_ms, attempt, rule } => {
+                Body::ReconnectScheduled { delay_ms, attempt, rule }
+            }
+            EventKind::ReconnectOff { rule } => Body::ReconnectOff { rule },
+            EventKind::Paused => Body::Paused,
+            EventKind::Resumed => Body::Resumed,
+            EventKind::Removed => Body::Removed,
+            EventKind::Rtt { rtt_ms } => Body::Rtt { rtt_ms },
+            EventKind::Traffic(Traffic { msgs_in, bytes_in, msgs_out, bytes_out }) => {
+                Body::Traffic { msgs_in, bytes_in, msgs_out, bytes_out }
+            }
+        })
+    }
+
+    fn into_kind(self) -> Option<EventKind> {
+        Some(match self {
+            Body::Connecting { attempt } => EventKind::Connecting { attempt },
+            Body::Open { handshake_ms, subprotocol } => EventKind::Open { handshake_ms, subprotocol },
+            Body::Closed { code, reason, initiator, class, cause, detail, connected_ms } => {
+                EventKind::Closed(CloseRecord { code, reason, initiator, class, cause, detail, connected_ms })
+            }
+            Body::HandshakeFailed { stage, http_status, detail, .. } => {
+                EventKind::HandshakeFailed(HandshakeFailure { stage, http_status, detail })
+            }
+            Body::ReconnectScheduled { delay_ms, attempt, rule } => {
+                EventKind::ReconnectScheduled { delay_ms, attempt, rule }
+            }
+            Body::ReconnectOff { rule } => EventKind::ReconnectOff { rule },
+            Body::Paused => EventKind::Paused,
+            Body::Resumed => EventKind::Resumed,
+            Body::Removed => EventKind::Removed,
+            Body::Rtt { rtt_ms } => EventKind::Rtt { rtt_ms },
+            Body::Traffic { msgs_in, bytes_in, msgs_out, bytes_out } => {
+                EventKind::Traffic(Traffic { msgs_in, bytes_in, msgs_out, bytes_out })
+            }
+            Body::Summary(_) => return None,
+        })
+    }
+}
+
+/// One event as a JSON line (no newline), or None for internal events.
+pub fn encode_event(event: &Event, conn: &str, url: &str) -> Option<String> {
+    let body = Body::of(&event.kind)?;
+    Some(encode(&Line { ts: event.at.rfc3339(), conn: conn.into(), url: url.into(), body }))
+}
+
+/// The summary line, the last one `watch --json` prints.
+pub fn encode_summary(summary: &Summary, at: Ts) -> String {
+    let body = Body::Summary(Box::new(summary.clone()));
+    encode(&Line { ts: at.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
+}
+
+fn encode(line: &Line) -> String {
+    let mut out = Vec::with_capacity(256);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, TerminalSafe);
+    line.serialize(&mut serializer).expect("events always serialize");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// JSON's own escapes, plus `\u00XX` for what a terminal might act on;
+/// otherwise the default (compact) formatting.
+struct TerminalSafe;
+
+impl Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(is_hostile) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().expect("found a char here");
+            write!(writer, "\\u{:04x}", c as u32)?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+}
+
+/// One line of a log, read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    /// The events of the line: an `Added` first when the name is new.
+    Events(Vec<Event>),
+    Summary {
+        at: Ts,
+        summary: Box<Summary>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a wsmon event: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("bad timestamp '{0}': expected RFC 3339, e.g. 2026-11-24T12:03:04.114Z")]
+    Timestamp(String),
+}
+
+/// Reads a log back into events, giving each connection name an id the
+/// way the engine would have.
+#[derive(Debug, Default)]
+pub struct Replayer {
+    ids: HashMap<String, ConnId>,
+}
+
+impl Replayer {
+    pub fn decode(&mut self, text: &str) -> Result<Decoded, DecodeError> {
+        let line: Line = serde_json::from_str(text)?;
+        let at = DateTime::parse_from_rfc3339(&line.ts)
+            .map(|at| Ts::from_datetime(at.to_utc()))
+            .map_err(|_| DecodeError::Timestamp(line.ts.clone()))?;
+        let kind = match line.body {
+            Body::Summary(summary) => return Ok(Decoded::Summary { at, summary }),
+            body => body.into_kind().expect("only the summary has no event kind"),
+        };
+        let mut events = Vec::with_capacity(2);
+        let next = ConnId(self.ids.len() as u32);
+        let conn = *self.ids.entry(line.conn.clone()).or_insert_with(|| {
+            events.push(Event { at, conn: next, kind: EventKind::Added { name: line.conn.clone(), url: line.url } });
+            next
+        });
+        events.push(Event { at, conn, kind });
+        Ok(Decoded::Events(events))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+
+    fn closed(reason: &str) -> Event {
+        Event {
+            at: Ts(1_795_000_000_123),
+            conn: ConnId(0),
+            kind: EventKind::Closed(CloseRecord {
+                code: 1012,
+                reason: reason.into(),
+                initiator: Initiator::Server,
+                class: Class::ServiceRestart,
+                cause: None,
+                detail: None,
+                connected_ms: 302_000,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_close_prints_every_contract_field() {
+        let line = encode_event(&closed("restart"), "api-1", "ws://127.0.0.1:9000/").unwrap();
+        assert_eq!(
+            line,
+            r#"{"ts":"2026-11-18T11:06:40.123Z","conn":"api-1","url":"ws://127.0.0.1:9000/","event":"closed","code":1012,"reason":"restart","initiator":"server","class":"service_restart","cause":null,"detail":null,"connected_ms":302000}"#
+        );
+    }
+
+    #[test]
+    fn handshake_failures_carry_the_handshake_class() {
+        let event = Event {
+            at: Ts(0),
+            conn: ConnId(0),
+            kind: EventKind::HandshakeFailed(HandshakeFailure {
+                stage: Stage::Http,
+                http_status: Some(404),
+                detail: "HTTP 404 Not Found".into(),
+            }),
+        };
+        let line = encode_event(&event, "a", "ws://h/").unwrap();
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["event"], "handshake_failed");
+        assert_eq!(value["class"], "handshake");
+        assert_eq!(value["stage"], "http");
+        assert_eq!(value["http_status"], 404);
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_beyond_json() {
+        let line = encode_event(&closed("\u{1b}[2J\u{9b}1m\u{7f}\u{202e}x"), "a", "ws://h/").unwrap();
+        assert!(line.contains(r#""reason":"\u001b[2J\u009b1m\u007f\u202ex""#), "{line}");
+        assert!(!line.chars().any(is_hostile));
+        let mut replayer = Replayer::default();
+        let Decoded::Events(events) = replayer.decode(&line).unwrap() else { panic!("an event line") };
+        let EventKind::Closed(record) = &events[1].kind else { panic!("a close") };
+        assert_eq!(record.reason, "\u{1b}[2J\u{9b}1m\u{7f}\u{202e}x", "escapes decode to the original text");
+    }
+
+    #[test]
+    fn every_event_kind_survives_a_round_trip() {
+        let kinds = [
+            EventKind::Connecting { attempt: 2 },
+            EventKind::Open { handshake_ms: 12, subprotocol: Some("graphql-ws".into()) },
+            closed("bye").kind,
+            EventKind::HandshakeFailed(HandshakeFailure { stage: Stage::Tcp, http_status: None, detail: "x".into() }),
+            EventKind::ReconnectScheduled { delay_ms: 2_300, attempt: 1, rule: "restart".into() },
+            EventKind::ReconnectOff { rule: "1002".into() },
+            EventKind::Paused,
+            EventKind::Resumed,
+            EventKind::Removed,
+            EventKind::Rtt { rtt_ms: 0.412 },
+            EventKind::Traffic(Traffic { msgs_in: 1, bytes_in: 2, msgs_out: 3, bytes_out: 4 }),
+        ];
+        let mut replayer = Replayer::default();
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let event = Event { at: Ts(1_000 + i as i64), conn: ConnId(0), kind };
+            let line = encode_event(&event, "api-1", "ws://h/").unwrap();
+            let Decoded::Events(events) = replayer.decode(&line).unwrap() else { panic!("an event line") };
+            assert_eq!(events.last(), Some(&event), "{line}");
+            assert_eq!(events.len(), if i == 0 { 2 } else { 1 }, "Added only for a new name");
+        }
+    }
+
+    #[test]
+    fn the_summary_line_round_trips() {
+        let mut model = Model::default();
+        model.apply(&Event {
+            at: Ts(0),
+            conn: ConnId(0),
+            kind: EventKind::Added { name: "a".into(), url: "u".into() },
+        });
+        model.apply(&closed("bye"));
+        let summary = model.summary(Ts(1_795_000_001_000));
+        let line = encode_summary(&summary, Ts(1_795_000_001_000));
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!((value["event"].as_str(), value["conn"].as_str()), (Some("summary"), Some("*")));
+        assert_eq!(value["by_code"]["1012"], 1);
+        let Decoded::Summary { summary: decoded, at } = Replayer::default().decode(&line).unwrap() else {
+            panic!("a summary line")
+        };
+        assert_eq!((*decoded, at), (summary, Ts(1_795_000_001_000)));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let mut replayer = Replayer::default();
+        assert!(replayer.decode("{\"ts\":\"2026").is_err());
+        assert!(replayer.decode("{}").is_err());
+        let bad_ts = r#"{"ts":"yesterday","conn":"a","url":"u","event":"paused"}"#;
+        assert!(matches!(replayer.decode(bad_ts), Err(DecodeError::Timestamp(_))));
+    }
+}
