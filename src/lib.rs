@@ -4,10 +4,14 @@
 //! `model` applies them, and a view (headless lines, JSON, the summary)
 //! reads the model. See DESIGN.md for the whole plan.
 
+pub mod catalogue;
+pub mod cli;
 pub mod close;
+pub mod codes;
 pub mod engine;
 pub mod event;
 pub mod format;
+pub mod headless;
 pub mod model;
 pub mod text;
 pub mod wire;

@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use super::classify::{self, WireClose};
 use super::handshake::{self, Socket};
 use super::policy::{Ending, Streak};
+use super::sleep_until_or_never;
 use super::spec::ConnSpec;
 use crate::event::{CloseRecord, ConnId, Event, EventKind, Traffic, Ts};
 
@@ -387,13 +388,6 @@ impl<'a> Session<'a> {
             self.last_flush = Instant::now();
             self.events.emit(EventKind::Traffic(std::mem::take(&mut self.traffic)));
         }
-    }
-}
-
-async fn sleep_until_or_never(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -81,3 +81,12 @@ impl Engine {
         self.tasks.abort_all();
     }
 }
+
+/// Sleep until the deadline; with none, forever (a `select!` branch that
+/// never fires).
+pub async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

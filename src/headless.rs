@@ -1,0 +1,206 @@
+//! `wsmon watch`: the engine without a screen. Every event becomes one line
+//! (readable, or JSON with `--json`); at the end (duration over, Ctrl-C or
+//! SIGTERM) the summary; the exit code says whether a `--fail-on` class was
+//! seen. Lines and summary read the same model the TUI reads.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::close::Class;
+use crate::engine::{ConnSpec, Engine, sleep_until_or_never};
+use crate::event::{Event, EventKind, Ts};
+use crate::format::{clock_ms, duration_ms};
+use crate::model::{Model, Percentiles, Summary};
+use crate::text::escape;
+use crate::wire;
+
+/// How long connections get to close politely when watch ends.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+/// Events taken from the channel per batch.
+const BATCH: usize = 1024;
+
+pub struct WatchOptions {
+    pub specs: Vec<ConnSpec>,
+    pub json: bool,
+    pub duration: Option<Duration>,
+    pub fail_on: Vec<Class>,
+}
+
+pub struct WatchOutcome {
+    pub summary: Summary,
+    /// A `--fail-on` class was seen.
+    pub failed: bool,
+}
+
+/// Watch until the duration ends or `stop` completes; write to `out`.
+pub async fn watch(
+    options: WatchOptions,
+    out: &mut impl Write,
+    stop: impl Future<Output = ()>,
+) -> io::Result<WatchOutcome> {
+    let (mut engine, mut events) = Engine::new();
+    for spec in options.specs {
+        engine.add(spec);
+    }
+    let mut model = Model::default();
+    let deadline = options.duration.map(|duration| Instant::now() + duration);
+    let mut batch = Vec::with_capacity(BATCH);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            received = events.recv_many(&mut batch, BATCH) => {
+                if received == 0 {
+                    break;
+                }
+                for event in batch.drain(..) {
+                    model.apply(&event);
+                    write_event(out, &model, &event, options.json)?;
+                }
+                out.flush()?;
+            }
+            () = sleep_until_or_never(deadline) => break,
+            () = &mut stop => break,
+        }
+    }
+    let now = Ts::now();
+    let summary = model.summary(now);
+    if options.json {
+        writeln!(out, "{}", wire::encode_summary(&summary, now))?;
+    } else {
+        write!(out, "{}", summary_text(&summary))?;
+    }
+    out.flush()?;
+    engine.shutdown(SHUTDOWN_GRACE).await;
+    let failed = options.fail_on.iter().any(|class| model.totals().class_count(*class) > 0);
+    Ok(WatchOutcome { summary, failed })
+}
+
+fn write_event(out: &mut impl Write, model: &Model, event: &Event, json: bool) -> io::Result<()> {
+    let Some(conn) = model.connection(event.conn) else { return Ok(()) };
+    if json {
+        if let Some(line) = wire::encode_event(event, &conn.name, &conn.url) {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(());
+    }
+    if let Some(text) = describe(&event.kind) {
+        writeln!(out, "{} {} {text}", clock_ms(event.at), escape(&conn.name))?;
+    }
+    Ok(())
+}
+
+/// One event in words; None for events the readable output leaves out.
+pub fn describe(kind: &EventKind) -> Option<String> {
+    Some(match kind {
+        EventKind::Added { .. } => return None,
+        EventKind::Connecting { attempt } => format!("connecting (attempt {attempt})"),
+        EventKind::Open { handshake_ms, subprotocol } => match subprotocol {
+            Some(protocol) => format!("open in {} (subprotocol {})", duration_ms(*handshake_ms), escape(protocol)),
+            None => format!("open in {}", duration_ms(*handshake_ms)),
+        },
+        EventKind::Closed(record) => {
+            let mut text = format!(
+                "closed {} {} by {}",
+                record.code,
+                crate::close::short_name(record.code),
+                record.initiator.as_str()
+            );
+            if !record.reason.is_empty() {
+                text.push_str(&format!(" \"{}\"", escape(&record.reason)));
+            }
+            if let Some(cause) = record.cause {
+                text.push_str(&format!(" [{}]", cause.as_str()));
+            }
+            if let Some(detail) = &record.detail {
+                text.push_str(&format!(": {}", escape(detail)));
+            }
+            text.push_str(&format!(" after {} open", duration_ms(record.connected_ms)));
+            text
+        }
+        EventKind::HandshakeFailed(failure) => {
+            format!("handshake failed at {}: {}", failure.stage.as_str(), escape(&failure.detail))
+        }
+        EventKind::ReconnectScheduled { delay_ms, attempt, rule } => {
+            format!("reconnect in {} (attempt {attempt}, rule {rule})", duration_ms(*delay_ms))
+        }
+        EventKind::ReconnectOff { rule } => format!("stays closed until asked (rule {rule} is off)"),
+        EventKind::Paused => "paused".into(),
+        EventKind::Resumed => "resumed".into(),
+        EventKind::Removed => "removed".into(),
+        EventKind::Rtt { rtt_ms } => format!("rtt {rtt_ms:.1}ms"),
+        EventKind::Traffic(t) => {
+            format!("traffic in {} msgs / {} B, out {} msgs / {} B", t.msgs_in, t.bytes_in, t.msgs_out, t.bytes_out)
+        }
+    })
+}
+
+fn percentiles(figures: &Percentiles) -> String {
+    let show = |ms: Option<u64>| ms.map_or("-".into(), duration_ms);
+    format!("p50 {} p95 {} max {}", show(figures.p50_ms), show(figures.p95_ms), show(figures.max_ms))
+}
+
+/// The summary for a person.
+pub fn summary_text(summary: &Summary) -> String {
+    let counts = |map: &std::collections::BTreeMap<String, u64>| {
+        map.iter().map(|(key, count)| format!("{key} ×{count}")).collect::<Vec<_>>().join(", ")
+    };
+    let mut out = format!(
+        "\nSummary over {}: {} connections, {} open at the end\n",
+        duration_ms(summary.duration_ms),
+        summary.connections,
+        summary.open_at_end
+    );
+    out.push_str(&format!("  closes: {}  {}\n", summary.closes, counts(&summary.by_code)));
+    out.push_str(&format!("  by class: {}\n", counts(&summary.by_class)));
+    if summary.handshake_failures > 0 {
+        out.push_str(&format!("  handshake failures: {}  {}\n", summary.handshake_failures, counts(&summary.by_stage)));
+    }
+    for error in &summary.protocol_errors {
+        out.push_str(&format!(
+            "  protocol error {} ×{} on {}\n",
+            error.cause.as_str(),
+            error.count,
+            escape(&error.conn)
+        ));
+    }
+    out.push_str(&format!("  restart waves: {}\n", summary.waves_total));
+    for wave in &summary.waves {
+        out.push_str(&format!(
+            "    wave {} ({:?}{}): {} hit · {} back · {} still down · recovery {} · {} other problems\n",
+            wave.number,
+            wave.kind,
+            if wave.in_progress { ", in progress" } else { "" },
+            wave.hit,
+            wave.back,
+            wave.still_down,
+            percentiles(&wave.recovery),
+            wave.other_problems
+        ));
+    }
+    if summary.recovery.count > 0 {
+        out.push_str(&format!("  recovery after any close: {}\n", percentiles(&summary.recovery)));
+    }
+    if !summary.down_at_end.is_empty() {
+        let names: Vec<_> = summary.down_at_end.iter().map(|name| escape(name).into_owned()).collect();
+        out.push_str(&format!("  down at the end: {}\n", names.join(", ")));
+    }
+    out
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn interrupted() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
