@@ -33,12 +33,14 @@ pub struct Model {
 impl Model {
     pub fn apply(&mut self, event: &Event) {
         let at = event.at;
-        self.first_event.get_or_insert(at);
         let id = event.conn;
         if let EventKind::Added { name, url } = &event.kind {
             self.add(id, name, url);
             return;
         }
+        // `Added` is internal (a log does not carry it), so the span starts
+        // at the first event a log would show.
+        self.first_event.get_or_insert(at);
         let Some(conn) = self.connections.get_mut(id.index()) else {
             tracing::warn!(?id, "event for an unknown connection");
             return;

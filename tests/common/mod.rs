@@ -275,3 +275,106 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Traffic(_) => "traffic",
     }
 }
+
+/// A server that holds connections open (answering pings) until told to
+/// restart: then it closes them all with 1012 "restart", stops listening
+/// for `downtime`, and listens again on the same port.
+pub struct RestartingServer {
+    pub address: SocketAddr,
+    restart: mpsc::UnboundedSender<()>,
+}
+
+impl RestartingServer {
+    pub async fn start(downtime: Duration) -> RestartingServer {
+        let (listener, address) = listen().await;
+        let (restart, mut restarts) = mpsc::unbounded_channel::<()>();
+        tokio::spawn(async move {
+            let mut listener = Some(listener);
+            loop {
+                let current = match listener.take() {
+                    Some(listener) => listener,
+                    None => rebind(address).await,
+                };
+                let (close_all, _) = tokio::sync::broadcast::channel::<()>(1);
+                loop {
+                    tokio::select! {
+                        accepted = current.accept() => {
+                            let Ok((stream, _)) = accepted else { continue };
+                            tokio::spawn(hold_until_restart(stream, close_all.subscribe()));
+                        }
+                        restart = restarts.recv() => {
+                            if restart.is_none() {
+                                return;
+                            }
+                            break;
+                        }
+                    }
+                }
+                let _ = close_all.send(());
+                drop(current);
+                // The server's downtime: part of the scenario, not a wait for an event.
+                tokio::time::sleep(downtime).await;
+            }
+        });
+        RestartingServer { address, restart }
+    }
+
+    pub fn restart(&self) {
+        self.restart.send(()).expect("the server task runs");
+    }
+}
+
+async fn rebind(address: SocketAddr) -> TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+    socket.bind(address).expect("the same port again");
+    socket.listen(128).expect("listen")
+}
+
+async fn hold_until_restart(stream: TcpStream, mut restart: tokio::sync::broadcast::Receiver<()>) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
+    loop {
+        tokio::select! {
+            message = ws.next() => if !matches!(message, Some(Ok(_))) { return },
+            _ = restart.recv() => {
+                let frame = CloseFrame { code: CloseCode::Restart, reason: "restart".into() };
+                let _ = ws.close(Some(frame)).await;
+                while let Some(Ok(_)) = ws.next().await {}
+                return;
+            }
+        }
+    }
+}
+
+/// A well-behaved server that echoes every text message back.
+pub async fn echo_server() -> SocketAddr {
+    let (listener, address) = listen().await;
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
+                while let Some(Ok(message)) = ws.next().await {
+                    if message.is_text() && ws.send(message).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    address
+}
+
+/// Receive events until one matches; returns it. Bounded in time.
+pub async fn next_matching(events: &mut UnboundedReceiver<Event>, wanted: impl Fn(&EventKind) -> bool) -> Event {
+    let mut skipped = Vec::new();
+    let find = async {
+        while let Some(event) = events.recv().await {
+            if wanted(&event.kind) {
+                return event;
+            }
+            skipped.push(kind_name(&event.kind));
+        }
+        panic!("the engine stopped; events: {skipped:?}");
+    };
+    tokio::time::timeout(LIMIT, find).await.unwrap_or_else(|_| panic!("timed out; events: {skipped:?}"))
+}

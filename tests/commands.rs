@@ -1,0 +1,114 @@
+//! Commands obeyed by a live connection: send text, pause and resume,
+//! reconnect now (open or waiting), remove, and a rule set to `off`.
+
+mod common;
+
+use common::*;
+use wsmon::close::{Class, Initiator};
+use wsmon::engine::policy::{RuleSetting, Rules, Selector};
+use wsmon::engine::{Command, Engine};
+use wsmon::event::{ConnId, EventKind};
+
+fn closed(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Closed(_))
+}
+
+fn open(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Open { .. })
+}
+
+#[tokio::test]
+async fn sent_text_is_counted_both_ways() {
+    let address = echo_server().await;
+    let (mut engine, mut events) = Engine::new();
+    let id = engine.add(spec("echo", &url(address), options()));
+    next_matching(&mut events, open).await;
+    engine.command(id, Command::SendText("hello".into()));
+    let mut total = wsmon::event::Traffic::default();
+    while total.msgs_in < 1 || total.msgs_out < 1 {
+        let EventKind::Traffic(delta) = next_matching(&mut events, |k| matches!(k, EventKind::Traffic(_))).await.kind
+        else {
+            unreachable!()
+        };
+        total.msgs_in += delta.msgs_in;
+        total.msgs_out += delta.msgs_out;
+        total.bytes_in += delta.bytes_in;
+        total.bytes_out += delta.bytes_out;
+    }
+    assert_eq!((total.msgs_out, total.bytes_out, total.msgs_in, total.bytes_in), (1, 5, 1, 5));
+}
+
+#[tokio::test]
+async fn pause_closes_and_holds_until_resume() {
+    let address = echo_server().await;
+    let (mut engine, mut events) = Engine::new();
+    let id = engine.add(spec("echo", &url(address), options()));
+    next_matching(&mut events, open).await;
+
+    engine.command(id, Command::Pause);
+    let EventKind::Closed(record) = next_matching(&mut events, closed).await.kind else { unreachable!() };
+    assert_eq!((record.code, record.initiator, record.reason.as_str()), (1000, Initiator::Client, "paused"));
+    let next = next_matching(&mut events, |_| true).await;
+    assert_eq!(next.kind, EventKind::Paused, "no reconnect is scheduled while paused");
+
+    engine.command(id, Command::Resume);
+    assert_eq!(next_matching(&mut events, |_| true).await.kind, EventKind::Resumed);
+    assert_eq!(next_matching(&mut events, |_| true).await.kind, EventKind::Connecting { attempt: 1 });
+    next_matching(&mut events, open).await;
+}
+
+#[tokio::test]
+async fn reconnect_now_skips_the_wait() {
+    // A 1002 from the server means a 10 s wait; reconnect-now cuts it short.
+    let address = closing_server(Some(1002), "bad").await;
+    let (mut engine, mut events) = Engine::new();
+    let id = engine.add(spec("bad", &url(address), options()));
+    let scheduled = next_matching(&mut events, |k| matches!(k, EventKind::ReconnectScheduled { .. })).await;
+    assert!(matches!(scheduled.kind, EventKind::ReconnectScheduled { delay_ms: 10_000, .. }));
+    let asked = std::time::Instant::now();
+    engine.command(id, Command::ReconnectNow);
+    next_matching(&mut events, |k| matches!(k, EventKind::Connecting { .. })).await;
+    assert!(asked.elapsed() < std::time::Duration::from_secs(5), "did not wait out the 10 s");
+}
+
+#[tokio::test]
+async fn reconnect_now_while_open_closes_and_reopens() {
+    let address = echo_server().await;
+    let (mut engine, mut events) = Engine::new();
+    let id = engine.add(spec("echo", &url(address), options()));
+    next_matching(&mut events, open).await;
+    engine.command(id, Command::ReconnectNow);
+    let EventKind::Closed(record) = next_matching(&mut events, closed).await.kind else { unreachable!() };
+    assert_eq!((record.code, record.reason.as_str()), (1000, "reconnect requested"));
+    let next = next_matching(&mut events, |_| true).await;
+    assert_eq!(next.kind, EventKind::Connecting { attempt: 1 }, "straight back, no delay");
+    next_matching(&mut events, open).await;
+}
+
+#[tokio::test]
+async fn remove_closes_and_ends_the_connection() {
+    let address = echo_server().await;
+    let (mut engine, mut events) = Engine::new();
+    let id = engine.add(spec("echo", &url(address), options()));
+    next_matching(&mut events, open).await;
+    engine.command(id, Command::Remove);
+    next_matching(&mut events, closed).await;
+    assert_eq!(next_matching(&mut events, |_| true).await.kind, EventKind::Removed);
+    // Commands to a removed connection are ignored, not a panic.
+    engine.command(id, Command::ReconnectNow);
+    engine.command(ConnId(99), Command::Pause);
+}
+
+#[tokio::test]
+async fn a_rule_set_to_off_holds_the_connection_until_asked() {
+    let address = closing_server(Some(1002), "bad").await;
+    let rules = Rules { overrides: vec![(Selector::Class(Class::ProtocolError), RuleSetting::Off)] };
+    let (mut engine, mut events) = Engine::new();
+    let id = engine.add(spec("bad", &url(address), wsmon::engine::ConnOptions { rules, ..options() }));
+    next_matching(&mut events, closed).await;
+    let held = next_matching(&mut events, |_| true).await;
+    assert_eq!(held.kind, EventKind::ReconnectOff { rule: "protocol_error".into() });
+    engine.command(id, Command::ReconnectNow);
+    assert_eq!(next_matching(&mut events, |_| true).await.kind, EventKind::Resumed);
+    next_matching(&mut events, |k| matches!(k, EventKind::Connecting { .. })).await;
+}
