@@ -261,3 +261,10 @@ async fn an_unknown_host_fails_the_dns_stage() {
     let event = first_failure(&format!("ws://{host}/"), options()).await;
     assert_failure(&event, "dns", None).await;
 }
+
+#[tokio::test]
+async fn wss_to_a_server_that_speaks_no_tls_fails_the_tls_stage() {
+    let address = echo_server().await;
+    let event = first_failure(&format!("wss://{address}/"), options()).await;
+    assert_failure(&event, "tls", None).await;
+}

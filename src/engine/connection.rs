@@ -104,7 +104,6 @@ impl Connection {
         self.attempt = 0;
         let session = Session::new(opened.socket, &self.spec, &self.events);
         let (record, command) = session.run(&mut self.commands).await;
-        self.events.emit(EventKind::Closed(record.clone()));
         match command {
             None => self.schedule(Ending::Closed(&record), Some(record.connected_ms)),
             Some(command) => self.obey_while_down(command),
@@ -183,6 +182,30 @@ impl Connection {
     }
 }
 
+/// How a session ended, and what is still owed to the peer.
+struct SessionEnd {
+    record: CloseRecord,
+    /// The command that ended it, if one did.
+    command: Option<Command>,
+    farewell: Farewell,
+}
+
+impl SessionEnd {
+    /// Ended with nothing more to say to the peer.
+    fn abrupt(record: CloseRecord) -> SessionEnd {
+        SessionEnd { record, command: None, farewell: Farewell::None }
+    }
+}
+
+/// The polite end of a connection, done after the close is reported.
+enum Farewell {
+    None,
+    /// The server closed: read on until it drops TCP, so our reply goes out.
+    Drain,
+    /// We close: send this frame, then read until the server answers.
+    Close(CloseFrame),
+}
+
 /// An open connection.
 struct Session<'a> {
     socket: Socket,
@@ -219,44 +242,50 @@ impl<'a> Session<'a> {
         self.opened.elapsed().as_millis() as u64
     }
 
-    /// Runs until the connection ends. Returns how it ended and, when a
-    /// command ended it, that command.
+    /// Runs until the connection ends: reports the close, then takes leave
+    /// politely. Returns how it ended and, when a command ended it, that
+    /// command.
     async fn run(mut self, commands: &mut UnboundedReceiver<Command>) -> (CloseRecord, Option<Command>) {
-        for text in self.spec.options.send_on_open.clone() {
-            if let Err(record) = self.send(Message::text(text)).await {
-                return (record, None);
+        let ending = self.serve(commands).await;
+        self.flush_traffic();
+        // Reported before the farewell, which may take up to the close grace.
+        self.events.emit(EventKind::Closed(ending.record.clone()));
+        match ending.farewell {
+            Farewell::None => {}
+            Farewell::Drain => self.drain().await,
+            Farewell::Close(frame) => {
+                if matches!(timeout(CLOSE_GRACE, self.socket.close(Some(frame))).await, Ok(Ok(()))) {
+                    self.drain().await;
+                }
             }
         }
-        let ending = loop {
-            let deadline =
-                [self.next_ping, self.pending_pong.map(|(_, _, due)| due), self.flush_due].into_iter().flatten().min();
-            tokio::select! {
-                message = self.socket.next() => {
-                    if let Some(record) = self.on_message(message).await {
-                        break (record, None);
-                    }
-                }
-                () = sleep_until_or_never(deadline) => {
-                    if let Some(record) = self.on_timer().await {
-                        break (record, None);
-                    }
-                }
-                command = commands.recv() => {
-                    let command = command.unwrap_or(Command::Shutdown);
-                    if let Some(ending) = self.on_command(command).await {
-                        break ending;
-                    }
-                }
-            }
-        };
-        self.flush_traffic();
-        ending
+        (ending.record, ending.command)
     }
 
-    async fn on_message(
+    async fn serve(&mut self, commands: &mut UnboundedReceiver<Command>) -> SessionEnd {
+        for text in self.spec.options.send_on_open.clone() {
+            if let Err(record) = self.send(Message::text(text)).await {
+                return SessionEnd::abrupt(record);
+            }
+        }
+        loop {
+            let deadline =
+                [self.next_ping, self.pending_pong.map(|(_, _, due)| due), self.flush_due].into_iter().flatten().min();
+            let ended = tokio::select! {
+                message = self.socket.next() => self.on_message(message),
+                () = sleep_until_or_never(deadline) => self.on_timer().await,
+                command = commands.recv() => self.on_command(command.unwrap_or(Command::Shutdown)).await,
+            };
+            if let Some(ending) = ended {
+                return ending;
+            }
+        }
+    }
+
+    fn on_message(
         &mut self,
         message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
-    ) -> Option<CloseRecord> {
+    ) -> Option<SessionEnd> {
         match message {
             Some(Ok(Message::Text(text))) => self.count_in(text.len()),
             Some(Ok(Message::Binary(data))) => self.count_in(data.len()),
@@ -269,30 +298,29 @@ impl<'a> Session<'a> {
                     reason: frame.map(|frame| frame.reason.to_string()).unwrap_or_default(),
                 });
                 let record = classify::server_close(&wire, self.connected_ms());
-                self.drain().await;
-                return Some(record);
+                // Keep reading so tungstenite's reply goes out and the server can close TCP.
+                return Some(SessionEnd { record, command: None, farewell: Farewell::Drain });
             }
             Some(Err(error)) => {
                 let ending = classify::read_error(&error, self.connected_ms());
-                if let Some(code) = ending.send_close {
-                    // RFC 6455 §7.1.7: tell the peer why before dropping TCP.
-                    let frame = CloseFrame { code: CloseCode::from(code), reason: "".into() };
-                    let _ = timeout(CLOSE_GRACE, self.socket.close(Some(frame))).await;
-                }
-                return Some(ending.record);
+                // RFC 6455 §7.1.7: tell the peer why before dropping TCP.
+                let farewell = ending.send_close.map_or(Farewell::None, |code| {
+                    Farewell::Close(CloseFrame { code: CloseCode::from(code), reason: "".into() })
+                });
+                return Some(SessionEnd { record: ending.record, command: None, farewell });
             }
-            None => return Some(classify::end_of_stream(self.connected_ms()).record),
+            None => return Some(SessionEnd::abrupt(classify::end_of_stream(self.connected_ms()).record)),
         }
         None
     }
 
-    async fn on_timer(&mut self) -> Option<CloseRecord> {
+    async fn on_timer(&mut self) -> Option<SessionEnd> {
         let now = Instant::now();
         if let Some((_, _, due)) = self.pending_pong
             && now >= due
         {
             let waited = self.spec.options.ping_timeout.as_millis() as u64;
-            return Some(classify::ping_timeout(waited, self.connected_ms()));
+            return Some(SessionEnd::abrupt(classify::ping_timeout(waited, self.connected_ms())));
         }
         if self.flush_due.is_some_and(|due| now >= due) {
             self.flush_traffic();
@@ -306,14 +334,14 @@ impl<'a> Session<'a> {
                 let payload = Bytes::copy_from_slice(&self.pings_sent.to_be_bytes());
                 self.pending_pong = Some((self.pings_sent, now, now + self.spec.options.ping_timeout));
                 if let Err(record) = self.send(Message::Ping(payload)).await {
-                    return Some(record);
+                    return Some(SessionEnd::abrupt(record));
                 }
             }
         }
         None
     }
 
-    async fn on_command(&mut self, command: Command) -> Option<(CloseRecord, Option<Command>)> {
+    async fn on_command(&mut self, command: Command) -> Option<SessionEnd> {
         let (code, reason) = match command {
             Command::SendText(text) => {
                 let length = text.len();
@@ -324,7 +352,7 @@ impl<'a> Session<'a> {
                         self.schedule_flush();
                         None
                     }
-                    Err(record) => Some((record, None)),
+                    Err(record) => Some(SessionEnd::abrupt(record)),
                 };
             }
             Command::Resume => return None,
@@ -334,11 +362,8 @@ impl<'a> Session<'a> {
             Command::Shutdown => (CloseCode::Away, "wsmon exiting"),
         };
         let record = classify::user_close(u16::from(code), reason, self.connected_ms());
-        let frame = CloseFrame { code, reason: reason.into() };
-        if matches!(timeout(CLOSE_GRACE, self.socket.close(Some(frame))).await, Ok(Ok(()))) {
-            self.drain().await;
-        }
-        Some((record, Some(command)))
+        let farewell = Farewell::Close(CloseFrame { code, reason: reason.into() });
+        Some(SessionEnd { record, command: Some(command), farewell })
     }
 
     fn on_pong(&mut self, payload: &[u8]) {
