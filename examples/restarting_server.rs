@@ -22,7 +22,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 async fn main() {
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().map_or(9001, |port| port.parse().expect("a port number"));
-    let every = args.next().map_or(Duration::from_secs(10), |text| humantime::parse_duration(&text).expect("a duration"));
+    let every =
+        args.next().map_or(Duration::from_secs(10), |text| humantime::parse_duration(&text).expect("a duration"));
     let down = args.next().map_or(Duration::from_secs(1), |text| humantime::parse_duration(&text).expect("a duration"));
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     loop {
