@@ -2,7 +2,7 @@
 //! Every bad value gets one line that names it and says how to write it
 //! instead, and exit status 2 (clap's usage-error status).
 
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,16 +14,23 @@ use crate::engine::spec::{dedupe_names, default_name, parse_header, parse_target
 use crate::engine::{ConnOptions, ConnSpec};
 use crate::format::parse_duration;
 use crate::headless::{self, WatchOptions};
+use crate::tui::TuiOptions;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "wsmon",
     version,
-    about = "Watch many WebSocket connections at once: every close, every reconnect, every restart wave."
+    about = "Watch many WebSocket connections at once: every close, every reconnect, every restart wave.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Endpoints to watch in the live TUI: ws:// or wss:// URLs, optionally named (api=wss://host/feed)
+    #[arg(value_name = "URL|NAME=URL", value_parser = parse_target)]
+    targets: Vec<(Option<String>, url::Url)>,
+    #[command(flatten)]
+    connection: ConnectionArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,7 +157,6 @@ fn parse_size(text: &str) -> Result<usize, String> {
 /// Parse the command line and run. Usage errors exit with 2 (clap's way).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -162,22 +168,34 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Codes { codes } => {
+        Some(Command::Codes { codes }) => {
             print!("{}", crate::codes::render(&codes));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Watch(args) => watch(args),
+        Some(Command::Watch(args)) => watch(args),
+        None => {
+            let defaults = cli.connection.options();
+            let options = TuiOptions { specs: specs(&cli.targets, &defaults), label: "ad hoc".into(), defaults };
+            init_file_logging();
+            runtime()?.block_on(crate::tui::run(options))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
+}
+
 fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    init_stderr_logging();
     let options = WatchOptions {
         specs: specs(&args.targets, &args.connection.options()),
         json: args.json,
         duration: args.duration,
         fail_on: args.fail_on,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let runtime = runtime()?;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let outcome = runtime.block_on(headless::watch(options, &mut stdout, headless::interrupted()));
     match outcome {
@@ -189,13 +207,29 @@ fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Logs go to stderr, and only when asked for with WSMON_LOG (e.g.
+/// `watch` logs to stderr, and only when asked for with WSMON_LOG (e.g.
 /// WSMON_LOG=debug): stdout belongs to the events.
-fn init_logging() {
+fn init_stderr_logging() {
     let Ok(filter) = std::env::var("WSMON_LOG") else { return };
     let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
-    let _ = io::stderr().flush();
+}
+
+/// The TUI logs to `wsmon.log` in the data directory (WSMON_DATA_DIR
+/// overrides it), never to the screen; warnings by default, WSMON_LOG sets
+/// the level.
+fn init_file_logging() {
+    let Some(dir) = crate::paths::data_dir() else { return };
+    let opened = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(dir.join("wsmon.log")));
+    let Ok(file) = opened else { return };
+    let level = std::env::var("WSMON_LOG").unwrap_or_else(|_| "warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
 }
 
 #[cfg(test)]

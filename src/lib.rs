@@ -13,5 +13,7 @@ pub mod event;
 pub mod format;
 pub mod headless;
 pub mod model;
+pub mod paths;
 pub mod text;
+pub mod tui;
 pub mod wire;

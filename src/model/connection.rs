@@ -12,6 +12,8 @@ pub const HISTORY_LIMIT: usize = 100;
 pub enum State {
     Connecting,
     Open,
+    /// Just closed; the engine decides what comes next.
+    Closed,
     /// Waiting to reconnect until this time.
     Waiting {
         until: Ts,
@@ -28,6 +30,7 @@ impl State {
         match self {
             State::Connecting => "connecting",
             State::Open => "open",
+            State::Closed => "closed",
             State::Waiting { .. } => "waiting",
             State::Paused => "paused",
             State::Held => "held",

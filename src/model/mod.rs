@@ -5,12 +5,14 @@
 //! updated as events arrive: O(1) per event. Imports no sockets, no tokio,
 //! no terminal.
 
+mod activity;
 mod breakdown;
 mod connection;
 mod stats;
 mod summary;
 mod waves;
 
+pub use activity::{Activity, Bucket, CloseKind};
 pub use breakdown::Breakdown;
 pub use connection::{CloseEntry, Connection, HISTORY_LIMIT, State};
 pub use stats::{Millis, Percentiles};
@@ -27,6 +29,7 @@ pub struct Model {
     waves: Waves,
     /// Close → next open, every connection, every close.
     recovery: Millis,
+    activity: Activity,
     first_event: Option<Ts>,
 }
 
@@ -65,6 +68,7 @@ impl Model {
                 self.waves.on_open(at, id);
             }
             EventKind::Closed(record) => {
+                conn.state = State::Closed;
                 conn.closes += 1;
                 conn.opened_at = None;
                 conn.rtt_ms = None;
@@ -78,6 +82,7 @@ impl Model {
                     reopened_at: None,
                 });
                 self.totals.count_close(id, record);
+                self.activity.record(at, CloseKind::of(record));
                 self.waves.on_close(at, id, record);
             }
             EventKind::HandshakeFailed(failure) => {
@@ -137,6 +142,10 @@ impl Model {
 
     pub fn recovery(&self) -> &Millis {
         &self.recovery
+    }
+
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     pub fn first_event(&self) -> Option<Ts> {

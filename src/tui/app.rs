@@ -1,0 +1,446 @@
+//! The TUI's state: the model plus what the user is looking at (selection,
+//! sort, filter, focus, popups). Keys and mouse become `Effect`s for the
+//! engine; nothing here touches a socket or the terminal, so tests drive it
+//! directly.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+use super::input::LineInput;
+use super::keys::{self, Action};
+use super::theme::Theme;
+use crate::engine::spec::{default_name, parse_target};
+use crate::engine::{Command, ConnOptions, ConnSpec};
+use crate::event::{ConnId, Event, EventKind};
+use crate::model::{Model, State};
+
+/// What the app asks of the engine.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Command(ConnId, Command),
+    Add(Box<ConnSpec>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Table,
+    History,
+    Panel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// The catalogue's explanation of a close code.
+    Explain(u16),
+    ConfirmRemove(ConnId),
+    Prompt(PromptKind, LineInput),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter,
+    Add,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    State,
+    Closes,
+    LastClose,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::State => "state",
+            SortKey::Closes => "closes",
+            SortKey::LastClose => "last close",
+        }
+    }
+
+    fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::State,
+            SortKey::State => SortKey::Closes,
+            SortKey::Closes => SortKey::LastClose,
+            SortKey::LastClose => SortKey::Name,
+        }
+    }
+
+    /// Whether an event can move a row under this order (with no filter).
+    fn moved_by(self, kind: &EventKind) -> bool {
+        match (self, kind) {
+            (_, EventKind::Added { .. } | EventKind::Removed) => true,
+            (_, EventKind::Rtt { .. } | EventKind::Traffic(_)) => false,
+            (SortKey::Name, _) => false,
+            (SortKey::State, _) => true,
+            (SortKey::Closes | SortKey::LastClose, kind) => matches!(kind, EventKind::Closed(_)),
+        }
+    }
+}
+
+/// A status line message: what just happened, or what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Which rows the table shows, in which order. Rebuilt only when an event
+/// or the user changed it, never per frame.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    order: Vec<ConnId>,
+    stale: bool,
+    pub sort: SortKey,
+    pub filter: String,
+    pub selected: Option<ConnId>,
+}
+
+impl Rows {
+    pub fn order(&self) -> &[ConnId] {
+        &self.order
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let selected = self.selected?;
+        self.order.iter().position(|id| *id == selected)
+    }
+
+    fn refresh(&mut self, model: &Model) {
+        if !self.stale {
+            return;
+        }
+        self.stale = false;
+        let needle = self.filter.to_lowercase();
+        let connections = model.connections();
+        self.order.clear();
+        self.order.extend((0..connections.len() as u32).map(ConnId).filter(|id| {
+            let conn = &connections[id.index()];
+            conn.state != State::Removed
+                && (needle.is_empty()
+                    || conn.name.to_lowercase().contains(&needle)
+                    || conn.url.to_lowercase().contains(&needle)
+                    || state_label(conn.state, conn.attention).contains(&needle))
+        }));
+        let conn = |id: &ConnId| &connections[id.index()];
+        match self.sort {
+            SortKey::Name => self.order.sort_by(|a, b| conn(a).name.cmp(&conn(b).name)),
+            SortKey::State => {
+                let rank = |id: &ConnId| state_rank(conn(id).state, conn(id).attention);
+                self.order.sort_by(|a, b| rank(a).cmp(&rank(b)).then(conn(a).name.cmp(&conn(b).name)));
+            }
+            SortKey::Closes => {
+                self.order.sort_by(|a, b| conn(b).closes.cmp(&conn(a).closes).then(conn(a).name.cmp(&conn(b).name)))
+            }
+            SortKey::LastClose => {
+                let last = |id: &ConnId| conn(id).last_close().map(|entry| entry.at);
+                self.order.sort_by(|a, b| last(b).cmp(&last(a)).then(conn(a).name.cmp(&conn(b).name)));
+            }
+        }
+        if self.selected_index().is_none() {
+            self.selected = self.order.first().copied();
+        }
+    }
+}
+
+/// The word the table shows for a state (and what the filter matches).
+pub fn state_label(state: State, attention: bool) -> &'static str {
+    match (state, attention) {
+        (State::Waiting { .. } | State::Held | State::Closed, true) => "attention",
+        (state, _) => state.name(),
+    }
+}
+
+/// Trouble first: attention, waiting, connecting, paused, held, open.
+fn state_rank(state: State, attention: bool) -> u8 {
+    match (state, attention) {
+        (_, true) => 0,
+        (State::Waiting { .. } | State::Closed, _) => 1,
+        (State::Connecting, _) => 2,
+        (State::Held, _) => 3,
+        (State::Paused, _) => 4,
+        (State::Open, _) => 5,
+        (State::Removed, _) => 6,
+    }
+}
+
+pub struct App {
+    pub model: Model,
+    /// The profile's name, or "ad hoc".
+    pub label: String,
+    pub theme: Theme,
+    /// Times in UTC instead of the local zone (tests, and people who like it).
+    pub utc: bool,
+    pub rows: Rows,
+    pub focus: Focus,
+    /// Index into the selected connection's history, newest first.
+    pub history_cursor: usize,
+    pub overlay: Option<Overlay>,
+    pub status: Option<Status>,
+    /// Where the last frame drew the table's rows, and from which row on:
+    /// for mouse clicks and paging.
+    pub table_rows_area: Rect,
+    pub table_offset: usize,
+    /// Options for connections added with `a`.
+    pub defaults: ConnOptions,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(label: &str, defaults: ConnOptions, theme: Theme) -> App {
+        App {
+            model: Model::default(),
+            label: label.to_string(),
+            theme,
+            utc: false,
+            rows: Rows { order: Vec::new(), stale: true, sort: SortKey::Name, filter: String::new(), selected: None },
+            focus: Focus::Table,
+            history_cursor: 0,
+            overlay: None,
+            status: None,
+            table_rows_area: Rect::default(),
+            table_offset: 0,
+            defaults,
+            quit: false,
+        }
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        self.model.apply(event);
+        let filtered = !self.rows.filter.is_empty();
+        if self.rows.sort.moved_by(&event.kind)
+            || (filtered && !matches!(event.kind, EventKind::Rtt { .. } | EventKind::Traffic(_)))
+        {
+            self.rows.stale = true;
+        }
+    }
+
+    /// Bring the row order up to date; call before drawing.
+    pub fn refresh(&mut self) {
+        self.rows.refresh(&self.model);
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if keys::is_interrupt(key) {
+            self.quit = true;
+            return Vec::new();
+        }
+        match self.overlay.take() {
+            Some(Overlay::Prompt(kind, input)) => self.on_prompt_key(kind, input, key),
+            Some(Overlay::ConfirmRemove(id)) => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.say(format!("removed {}", self.name(id)), false);
+                    vec![Effect::Command(id, Command::Remove)]
+                }
+                _ => Vec::new(),
+            },
+            Some(overlay @ (Overlay::Help | Overlay::Explain(_))) => {
+                let closes =
+                    matches!(keys::action_for(key), Some(Action::Back | Action::Help | Action::Quit | Action::Open));
+                if !closes {
+                    self.overlay = Some(overlay);
+                }
+                Vec::new()
+            }
+            None => keys::action_for(key).map(|action| self.on_action(action)).unwrap_or_default(),
+        }
+    }
+
+    pub fn on_mouse(&mut self, mouse: MouseEvent) {
+        match mouse.kind {
+            MouseEventKind::ScrollDown => self.move_by(3),
+            MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) => {
+                let area = self.table_rows_area;
+                if area.contains(Position::new(mouse.column, mouse.row)) {
+                    let index = self.table_offset + usize::from(mouse.row - area.y);
+                    if let Some(id) = self.rows.order.get(index) {
+                        self.select(*id);
+                        self.focus = Focus::Table;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        let page = (self.table_rows_area.height as isize).max(1);
+        match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-page),
+            Action::PageDown => self.move_by(page),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::NextFocus => {
+                self.focus = match self.focus {
+                    Focus::Table => Focus::History,
+                    Focus::History => Focus::Panel,
+                    Focus::Panel => Focus::Table,
+                }
+            }
+            Action::Open => match self.focus {
+                Focus::Table => {
+                    self.focus = Focus::History;
+                    self.history_cursor = 0;
+                }
+                Focus::History => {
+                    if let Some(code) = self.selected_history_code() {
+                        self.overlay = Some(Overlay::Explain(code));
+                    }
+                }
+                Focus::Panel => {}
+            },
+            Action::Back => {
+                if self.focus != Focus::Table {
+                    self.focus = Focus::Table;
+                } else if !self.rows.filter.is_empty() {
+                    self.set_filter(String::new());
+                }
+            }
+            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Filter => {
+                self.overlay = Some(Overlay::Prompt(PromptKind::Filter, LineInput::with_text(&self.rows.filter)))
+            }
+            Action::Add => self.overlay = Some(Overlay::Prompt(PromptKind::Add, LineInput::default())),
+            Action::Sort => {
+                self.rows.sort = self.rows.sort.next();
+                self.rows.stale = true;
+                self.say(format!("sorted by {}", self.rows.sort.label()), false);
+            }
+            Action::Reconnect => {
+                if let Some(id) = self.rows.selected {
+                    self.say(format!("reconnecting {}", self.name(id)), false);
+                    return vec![Effect::Command(id, Command::ReconnectNow)];
+                }
+            }
+            Action::PauseResume => {
+                if let Some(id) = self.rows.selected {
+                    let paused = self.model.connection(id).is_some_and(|conn| conn.state == State::Paused);
+                    let (command, verb) =
+                        if paused { (Command::Resume, "resuming") } else { (Command::Pause, "pausing") };
+                    self.say(format!("{verb} {}", self.name(id)), false);
+                    return vec![Effect::Command(id, command)];
+                }
+            }
+            Action::Remove => {
+                if let Some(id) = self.rows.selected {
+                    self.overlay = Some(Overlay::ConfirmRemove(id));
+                }
+            }
+            Action::Quit => self.quit = true,
+        }
+        Vec::new()
+    }
+
+    fn on_prompt_key(&mut self, kind: PromptKind, mut input: LineInput, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Esc => {
+                if kind == PromptKind::Filter {
+                    self.set_filter(String::new());
+                }
+                return Vec::new();
+            }
+            KeyCode::Enter => return self.submit(kind, input.text()),
+            KeyCode::Char(c) => input.insert(c),
+            KeyCode::Backspace => input.backspace(),
+            KeyCode::Delete => input.delete(),
+            KeyCode::Left => input.left(),
+            KeyCode::Right => input.right(),
+            KeyCode::Home => input.home(),
+            KeyCode::End => input.end(),
+            _ => {}
+        }
+        if kind == PromptKind::Filter {
+            // The table follows the filter as it is typed.
+            self.set_filter(input.text().to_string());
+        }
+        self.overlay = Some(Overlay::Prompt(kind, input));
+        Vec::new()
+    }
+
+    fn submit(&mut self, kind: PromptKind, text: &str) -> Vec<Effect> {
+        match kind {
+            PromptKind::Filter => {
+                self.set_filter(text.trim().to_string());
+                Vec::new()
+            }
+            PromptKind::Add => match parse_target(text.trim()) {
+                Ok((name, url)) => {
+                    let name = name.unwrap_or_else(|| default_name(&url));
+                    self.say(format!("added {name}"), false);
+                    vec![Effect::Add(Box::new(ConnSpec { name, url, options: self.defaults.clone() }))]
+                }
+                Err(error) => {
+                    self.say(error, true);
+                    self.overlay = Some(Overlay::Prompt(PromptKind::Add, LineInput::with_text(text)));
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn set_filter(&mut self, filter: String) {
+        if self.rows.filter != filter {
+            self.rows.filter = filter;
+            self.rows.stale = true;
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        if self.focus == Focus::History {
+            let len = self.selected_history_len();
+            self.history_cursor = step(self.history_cursor, delta, len);
+            return;
+        }
+        self.refresh();
+        let len = self.rows.order.len();
+        if len == 0 {
+            return;
+        }
+        let index = step(self.rows.selected_index().unwrap_or(0), delta, len);
+        self.select(self.rows.order[index]);
+    }
+
+    fn select(&mut self, id: ConnId) {
+        if self.rows.selected != Some(id) {
+            self.rows.selected = Some(id);
+            self.history_cursor = 0;
+        }
+    }
+
+    fn selected_history_len(&self) -> usize {
+        self.rows.selected.and_then(|id| self.model.connection(id)).map_or(0, |conn| conn.history.len())
+    }
+
+    /// The code of the close under the history cursor (newest first).
+    fn selected_history_code(&self) -> Option<u16> {
+        let conn = self.model.connection(self.rows.selected?)?;
+        conn.history.iter().rev().nth(self.history_cursor).map(|entry| entry.record.code)
+    }
+
+    fn name(&self, id: ConnId) -> String {
+        self.model.connection(id).map(|conn| conn.name.clone()).unwrap_or_default()
+    }
+
+    fn say(&mut self, text: String, error: bool) {
+        self.status = Some(Status { text, error });
+    }
+}
+
+/// Move an index by `delta` within `0..len`, clamped.
+fn step(index: usize, delta: isize, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    index.saturating_add_signed(delta).min(len - 1)
+}

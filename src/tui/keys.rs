@@ -1,0 +1,194 @@
+//! One keymap: a key press becomes an `Action`, and the same table feeds
+//! the footer hints and the help overlay, so the hints never lie.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Move focus: table → history → side panel.
+    NextFocus,
+    /// Enter: from a connection to its history; on a close, explain its code.
+    Open,
+    /// Esc: close what is open, clear the filter, focus the table.
+    Back,
+    Help,
+    Filter,
+    Sort,
+    Add,
+    Reconnect,
+    PauseResume,
+    Remove,
+    Quit,
+}
+
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    /// How the keys are written in the help.
+    pub label: &'static str,
+    pub action: Action,
+    pub help: &'static str,
+    /// The word in the footer; None keeps the binding out of it.
+    pub footer: Option<&'static str>,
+}
+
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[KeyCode::Char('?')],
+        label: "?",
+        action: Action::Help,
+        help: "show or hide this help",
+        footer: Some("help"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('q')],
+        label: "q Ctrl-C",
+        action: Action::Quit,
+        help: "quit",
+        footer: Some("quit"),
+    },
+    Binding {
+        keys: &[KeyCode::Up, KeyCode::Char('k')],
+        label: "↑ k",
+        action: Action::Up,
+        help: "move up",
+        footer: None,
+    },
+    Binding {
+        keys: &[KeyCode::Down, KeyCode::Char('j')],
+        label: "↓ j",
+        action: Action::Down,
+        help: "move down",
+        footer: None,
+    },
+    Binding { keys: &[KeyCode::PageUp], label: "PgUp", action: Action::PageUp, help: "page up", footer: None },
+    Binding { keys: &[KeyCode::PageDown], label: "PgDn", action: Action::PageDown, help: "page down", footer: None },
+    Binding {
+        keys: &[KeyCode::Home, KeyCode::Char('g')],
+        label: "Home g",
+        action: Action::Top,
+        help: "first row",
+        footer: None,
+    },
+    Binding {
+        keys: &[KeyCode::End, KeyCode::Char('G')],
+        label: "End G",
+        action: Action::Bottom,
+        help: "last row",
+        footer: None,
+    },
+    Binding {
+        keys: &[KeyCode::Tab],
+        label: "Tab",
+        action: Action::NextFocus,
+        help: "focus the next pane: connections, close history, side panel",
+        footer: Some("pane"),
+    },
+    Binding {
+        keys: &[KeyCode::Enter],
+        label: "Enter",
+        action: Action::Open,
+        help: "open the close history; on a close, explain its code",
+        footer: Some("explain"),
+    },
+    Binding {
+        keys: &[KeyCode::Esc],
+        label: "Esc",
+        action: Action::Back,
+        help: "close a popup, clear the filter, back to the connections",
+        footer: None,
+    },
+    Binding {
+        keys: &[KeyCode::Char('/')],
+        label: "/",
+        action: Action::Filter,
+        help: "filter by name, URL or state",
+        footer: Some("filter"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('s')],
+        label: "s",
+        action: Action::Sort,
+        help: "sort by name, state, closes, last close",
+        footer: Some("sort"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('a')],
+        label: "a",
+        action: Action::Add,
+        help: "add a connection (URL or NAME=URL); it starts at once",
+        footer: Some("add"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('r')],
+        label: "r",
+        action: Action::Reconnect,
+        help: "reconnect the selected connection now",
+        footer: Some("reconnect"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('p')],
+        label: "p",
+        action: Action::PauseResume,
+        help: "pause or resume the selected connection",
+        footer: Some("pause"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('d'), KeyCode::Delete],
+        label: "d Del",
+        action: Action::Remove,
+        help: "remove the selected connection (asks first)",
+        footer: Some("remove"),
+    },
+];
+
+/// The action of a key press outside prompts and popups.
+pub fn action_for(key: KeyEvent) -> Option<Action> {
+    if is_interrupt(key) {
+        return Some(Action::Quit);
+    }
+    if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+        return None;
+    }
+    BINDINGS.iter().find(|binding| binding.keys.contains(&key.code)).map(|binding| binding.action)
+}
+
+/// Ctrl-C quits from anywhere, prompts included.
+pub fn is_interrupt(key: KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn terminal_habits_map_to_actions() {
+        assert_eq!(action_for(press(KeyCode::Char('j'))), Some(Action::Down));
+        assert_eq!(action_for(press(KeyCode::Down)), Some(Action::Down));
+        assert_eq!(action_for(press(KeyCode::Char('q'))), Some(Action::Quit));
+        assert_eq!(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(action_for(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)), None);
+        assert_eq!(action_for(press(KeyCode::Char('x'))), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen = Vec::new();
+        for binding in BINDINGS {
+            for key in binding.keys {
+                assert!(!seen.contains(key), "{key:?} bound twice");
+                seen.push(*key);
+            }
+        }
+    }
+}

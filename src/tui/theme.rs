@@ -1,0 +1,71 @@
+//! Colours, in one place, and `NO_COLOR` (https://no-color.org): with it
+//! set, the screen keeps its symbols and emphasis but uses no colour.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::model::{CloseKind, State};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colour unless `NO_COLOR` is set to anything non-empty.
+    pub fn from_env() -> Theme {
+        Theme { color: std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) }
+    }
+
+    fn fg(self, color: Color) -> Style {
+        if self.color { Style::new().fg(color) } else { Style::new() }
+    }
+
+    pub fn state(self, state: State, attention: bool) -> Style {
+        if attention {
+            return self.fg(Color::Red).add_modifier(Modifier::BOLD);
+        }
+        match state {
+            State::Open => self.fg(Color::Green),
+            State::Connecting => self.fg(Color::Cyan),
+            State::Waiting { .. } | State::Closed => self.fg(Color::Yellow),
+            State::Paused | State::Held | State::Removed => self.fg(Color::DarkGray),
+        }
+    }
+
+    pub fn close_kind(self, kind: CloseKind) -> Style {
+        match kind {
+            CloseKind::Restart => self.fg(Color::Yellow),
+            CloseKind::Protocol => self.fg(Color::Red),
+            CloseKind::Dropped => self.fg(Color::Magenta),
+            CloseKind::Other => self.fg(Color::Blue),
+        }
+    }
+
+    pub fn title(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn dim(self) -> Style {
+        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
+    }
+
+    pub fn key(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn banner(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+
+    pub fn error(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+}

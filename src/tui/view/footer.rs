@@ -1,0 +1,40 @@
+//! The bottom line: key hints from the keymap, and the latest status.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::text::escape;
+use crate::tui::app::{App, Overlay, PromptKind};
+use crate::tui::keys::BINDINGS;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = app.theme;
+    if let Some(Overlay::Prompt(kind, input)) = &app.overlay {
+        let label = match kind {
+            PromptKind::Filter => " filter: ",
+            PromptKind::Add => " add (URL or NAME=URL): ",
+        };
+        let line = Line::from(vec![Span::styled(label, theme.key()), Span::raw(escape(input.text()).into_owned())]);
+        frame.render_widget(Paragraph::new(line), area);
+        let cursor_x = area.x + label.len() as u16 + input.cursor() as u16;
+        frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
+        return;
+    }
+    let mut spans = Vec::new();
+    for binding in BINDINGS {
+        let Some(word) = binding.footer else { continue };
+        let key = binding.label.split(' ').next().unwrap_or(binding.label);
+        spans.push(Span::styled(format!(" {key}"), theme.key()));
+        spans.push(Span::raw(format!(" {word} ")));
+    }
+    if !app.rows.filter.is_empty() {
+        spans.push(Span::styled(format!(" filter: {} ", escape(&app.rows.filter)), theme.title()));
+    }
+    if let Some(status) = &app.status {
+        let style = if status.error { theme.error() } else { theme.dim() };
+        spans.push(Span::styled(format!(" {}", escape(&status.text)), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,98 @@
+//! The top line (wsmon, the profile, totals by state, the clock) and the
+//! banner shown while a restart wave is in progress.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::clock;
+use crate::event::Ts;
+use crate::format::duration_ms;
+use crate::model::{State, WaveKind};
+use crate::text::escape;
+use crate::tui::app::App;
+
+/// From this width on, the header shows every state, zeros included.
+const WIDE_HEADER: u16 = 100;
+
+/// Connections per state, as the header counts them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub open: usize,
+    pub connecting: usize,
+    pub waiting: usize,
+    pub paused: usize,
+    pub attention: usize,
+}
+
+pub fn totals(app: &App) -> Totals {
+    let mut totals = Totals::default();
+    for conn in app.model.connections() {
+        match conn.state {
+            State::Removed => continue,
+            _ if conn.attention => totals.attention += 1,
+            State::Open => totals.open += 1,
+            State::Connecting => totals.connecting += 1,
+            State::Waiting { .. } | State::Closed => totals.waiting += 1,
+            State::Paused | State::Held => totals.paused += 1,
+        }
+    }
+    totals
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
+    let theme = app.theme;
+    let t = totals(app);
+    let all = t.open + t.connecting + t.waiting + t.paused + t.attention;
+    let count =
+        |n: usize, label: &'static str, style| vec![Span::styled(n.to_string(), style), Span::raw(format!(" {label}"))];
+    let mut spans =
+        vec![Span::styled(" wsmon", theme.title()), Span::raw(format!(" · {} · {all} conns: ", escape(&app.label)))];
+    let parts = [
+        count(t.open, "open", theme.state(State::Open, false)),
+        count(t.connecting, "connecting", theme.state(State::Connecting, false)),
+        count(t.waiting, "waiting", theme.state(State::Waiting { until: now }, false)),
+        count(t.paused, "paused", theme.state(State::Paused, false)),
+        count(t.attention, "attention", theme.state(State::Waiting { until: now }, true)),
+    ];
+    // A narrow screen leaves out the states nobody is in (open always shows).
+    let counts = [t.open, t.connecting, t.waiting, t.paused, t.attention];
+    let shown =
+        parts.into_iter().zip(counts).enumerate().filter(|(i, (_, n))| area.width >= WIDE_HEADER || *i == 0 || *n > 0);
+    for (i, (part, _)) in shown {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
+        }
+        spans.extend(part);
+    }
+    spans.push(Span::raw(format!(" · {}", clock(now, app, false))));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// "Restart wave 2: 18 / 24 back · 6 waiting · next in 2.1s", while a wave runs.
+pub fn banner_text(app: &App, now: Ts) -> Option<String> {
+    let wave = app.model.waves().current(now)?;
+    let kind = match wave.kind {
+        WaveKind::Restart => "Restart wave",
+        WaveKind::Abrupt => "Abrupt wave (connections dropped)",
+    };
+    let mut text = format!(" {kind} {}: {} / {} back · {} down", wave.number, wave.back, wave.hit, wave.still_down());
+    let next = app
+        .model
+        .connections()
+        .iter()
+        .filter_map(|conn| match conn.state {
+            State::Waiting { until } => Some(until.millis_since(now)),
+            _ => None,
+        })
+        .min();
+    if let Some(next) = next {
+        text.push_str(&format!(" · next reconnect in {}", duration_ms(next)));
+    }
+    Some(text)
+}
+
+pub fn render_banner(frame: &mut Frame, area: Rect, app: &App, text: String) {
+    frame.render_widget(Paragraph::new(text).style(app.theme.banner()), area);
+}

@@ -1,0 +1,92 @@
+//! The close history of the selected connection, newest first: every close
+//! with its time, code, reason, initiator, how long it had been open, the
+//! delay waited, and whether the reconnect succeeded.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Row, Table};
+
+use super::clock;
+use crate::close::short_name;
+use crate::event::Ts;
+use crate::format::duration_ms;
+use crate::model::{CloseEntry, CloseKind};
+use crate::text::escape;
+use crate::tui::app::{App, Focus};
+
+const WIDTHS: [Constraint; 7] = [
+    Constraint::Length(12),
+    Constraint::Length(24),
+    Constraint::Length(9),
+    Constraint::Min(10),
+    Constraint::Length(10),
+    Constraint::Length(11),
+    Constraint::Length(18),
+];
+const HEADER: [&str; 7] = ["TIME", "CODE", "BY", "REASON", "OPEN FOR", "WAITED", "THEN"];
+/// Below this inner width the history keeps time, code, initiator, reason
+/// and outcome only.
+const NARROW: u16 = 110;
+const NARROW_COLUMNS: [usize; 5] = [0, 1, 2, 3, 6];
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
+    let theme = app.theme;
+    let conn = app.rows.selected.and_then(|id| app.model.connection(id));
+    let title = match conn {
+        Some(conn) => format!(" {} · close history ({}) ", escape(&conn.name), conn.closes),
+        None => " Close history ".into(),
+    };
+    let border = if app.focus == Focus::History { theme.title() } else { theme.dim() };
+    let block = Block::bordered().title(title).border_style(border);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(conn) = conn else { return };
+    if conn.history.is_empty() {
+        let text = match &conn.last_failure {
+            Some(failure) => {
+                format!("No closes yet. Last failure: {} {}", failure.stage.as_str(), escape(&failure.detail))
+            }
+            None => "No closes yet.".into(),
+        };
+        frame.render_widget(Line::styled(text, theme.dim()), inner);
+        return;
+    }
+    let visible = usize::from(inner.height.saturating_sub(1));
+    let skip = app.history_cursor.saturating_sub(visible.saturating_sub(1));
+    let columns: Vec<usize> = if inner.width >= NARROW { (0..HEADER.len()).collect() } else { NARROW_COLUMNS.to_vec() };
+    let rows = conn.history.iter().rev().enumerate().skip(skip).take(visible).map(|(i, entry)| {
+        let cells = cells(entry, app, now);
+        let row = Row::new(columns.iter().map(|&c| cells[c].clone()));
+        if app.focus == Focus::History && i == app.history_cursor { row.style(theme.selected()) } else { row }
+    });
+    let header = Row::new(columns.iter().map(|&c| HEADER[c])).style(theme.title());
+    let widths = columns.iter().map(|&c| WIDTHS[c]);
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+}
+
+fn cells(entry: &CloseEntry, app: &App, now: Ts) -> [Cell<'static>; 7] {
+    let record = &entry.record;
+    let mut reason = escape(&record.reason).into_owned();
+    if let Some(cause) = record.cause {
+        reason = format!("[{}] {reason}", cause.as_str());
+    }
+    if let Some(detail) = &record.detail {
+        reason = format!("{reason} {}", escape(detail)).trim().to_string();
+    }
+    let then = match entry.reopened_at {
+        Some(reopened) => format!("→ open after {}", duration_ms(reopened.millis_since(entry.at))),
+        None if entry.failed_tries > 0 => format!("→ down, {} failed", entry.failed_tries),
+        None => format!("→ down {}", duration_ms(now.millis_since(entry.at))),
+    };
+    let code = format!("{} {}", record.code, short_name(record.code));
+    [
+        Cell::from(clock(entry.at, app, true)),
+        Cell::from(code).style(app.theme.close_kind(CloseKind::of(record))),
+        Cell::from(record.initiator.as_str()),
+        Cell::from(reason),
+        Cell::from(duration_ms(record.connected_ms)),
+        Cell::from(if entry.waited_ms > 0 { duration_ms(entry.waited_ms) } else { "-".into() }),
+        Cell::from(then),
+    ]
+}

@@ -1,0 +1,87 @@
+//! Drawing: a function of (app, area, now). One file per screen region.
+//!
+//! ```text
+//! ┌ header: wsmon · profile · totals by state · clock ─────────────────────┐
+//! │ banner (only while a restart wave is in progress)                      │
+//! │ Connections (table)                        │ Side panel: 1002 by cause │
+//! │ NAME STATE UP RTT LAST # NEXT              │ 1012 waves, other closes  │
+//! │ activity: closes per second, coloured by kind                          │
+//! │ Close history of the selected connection                               │
+//! └ footer: key hints · status ────────────────────────────────────────────┘
+//! ```
+//!
+//! Below `WIDE` columns the side panel folds: the bottom pane shows the
+//! history, or the side panel while that has the focus (Tab).
+
+mod activity;
+mod footer;
+mod header;
+mod history;
+mod popup;
+mod side_panel;
+mod table;
+#[cfg(test)]
+mod tests;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::app::{App, Focus};
+use crate::event::Ts;
+
+/// From this width on, the side panel stands beside the table.
+pub const WIDE: u16 = 110;
+const SIDE_PANEL_WIDTH: u16 = 42;
+
+pub fn draw(frame: &mut Frame, app: &mut App, now: Ts) {
+    app.refresh();
+    let area = frame.area();
+    let banner = header::banner_text(app, now);
+    let history_height = if area.height >= 30 { 10 } else { 7 }.min(area.height.saturating_sub(6));
+    let [header_area, banner_area, body, activity_area, bottom, footer_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(banner.is_some())),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(history_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    header::render(frame, header_area, app, now);
+    if let Some(text) = banner {
+        header::render_banner(frame, banner_area, app, text);
+    }
+    let wide = area.width >= WIDE;
+    let table_area = if wide {
+        let [table_area, panel_area] =
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(SIDE_PANEL_WIDTH)]).areas(body);
+        side_panel::render(frame, panel_area, app, now);
+        table_area
+    } else {
+        body
+    };
+    table::render(frame, table_area, app, now);
+    activity::render(frame, activity_area, app, now);
+    if !wide && app.focus == Focus::Panel {
+        side_panel::render(frame, bottom, app, now);
+    } else {
+        history::render(frame, bottom, app, now);
+    }
+    footer::render(frame, footer_area, app);
+    popup::render(frame, area, app);
+}
+
+/// A time of day for the screen, local unless the app shows UTC.
+fn clock(at: Ts, app: &App, with_millis: bool) -> String {
+    let format = if with_millis { "%H:%M:%S%.3f" } else { "%H:%M:%S" };
+    let at = at.to_datetime();
+    if app.utc { at.format(format).to_string() } else { at.with_timezone(&chrono::Local).format(format).to_string() }
+}
+
+/// A rectangle of at most `width` × `height` centred in `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height }
+}

@@ -1,0 +1,131 @@
+//! The side panel: protocol errors (1002) by cause with the endpoints hit,
+//! service restarts (1012) by wave with recovery figures, other closes by
+//! code, and handshake failures by stage.
+
+use std::collections::BTreeMap;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::close::{Cause, Stage};
+use crate::event::{ConnId, Ts};
+use crate::format::duration_ms;
+use crate::model::{CloseKind, Percentiles, Wave, WaveKind};
+use crate::text::escape;
+use crate::tui::app::{App, Focus};
+
+/// Endpoints named per cause; more are counted.
+const NAMES_PER_CAUSE: usize = 3;
+/// Past waves listed under the current one.
+const PAST_WAVES: usize = 3;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
+    let theme = app.theme;
+    let border = if app.focus == Focus::Panel { theme.title() } else { theme.dim() };
+    let block = Block::bordered().title(" Breakdown ").border_style(border);
+    let mut lines = protocol_errors(app);
+    lines.push(Line::raw(""));
+    lines.extend(restarts(app, now));
+    lines.push(Line::raw(""));
+    lines.extend(other_closes(app));
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}
+
+fn heading(app: &App, text: &str, total: u64, kind: CloseKind) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(text.to_string(), app.theme.title()),
+        Span::styled(format!(" {total}"), app.theme.close_kind(kind)),
+    ])
+}
+
+fn protocol_errors(app: &App) -> Vec<Line<'static>> {
+    let totals = app.model.totals();
+    let mut by_cause: BTreeMap<Cause, Vec<(ConnId, u64)>> = BTreeMap::new();
+    for ((cause, conn), count) in &totals.protocol_errors {
+        by_cause.entry(*cause).or_default().push((*conn, *count));
+    }
+    let total: u64 = totals.by_cause.iter().sum();
+    let mut lines = vec![heading(app, "Protocol errors (1002)", total, CloseKind::Protocol)];
+    if total == 0 {
+        lines.push(Line::styled(" none", app.theme.dim()));
+    }
+    for (cause, mut conns) in by_cause {
+        conns.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+        let count: u64 = conns.iter().map(|(_, count)| count).sum();
+        let mut names: Vec<String> = conns
+            .iter()
+            .take(NAMES_PER_CAUSE)
+            .filter_map(|(id, _)| app.model.connection(*id).map(|conn| escape(&conn.name).into_owned()))
+            .collect();
+        if conns.len() > NAMES_PER_CAUSE {
+            names.push(format!("+{}", conns.len() - NAMES_PER_CAUSE));
+        }
+        lines.push(Line::raw(format!(" {:<24}{count:>4}", cause.as_str())));
+        lines.push(Line::styled(format!("   {}", names.join(", ")), app.theme.dim()));
+    }
+    lines
+}
+
+fn restarts(app: &App, now: Ts) -> Vec<Line<'static>> {
+    let totals = app.model.totals();
+    let restarts = totals.by_code.get(&1012).copied().unwrap_or(0);
+    let mut lines = vec![heading(app, "Service restarts (1012)", restarts, CloseKind::Restart)];
+    let waves = app.model.waves();
+    if waves.total() == 0 {
+        lines.push(Line::styled(" no waves", app.theme.dim()));
+    }
+    for wave in waves.recent().rev().take(PAST_WAVES + 1) {
+        lines.extend(wave_lines(wave, now));
+    }
+    lines
+}
+
+fn wave_lines(wave: &Wave, now: Ts) -> Vec<Line<'static>> {
+    let kind = match wave.kind {
+        WaveKind::Restart => "",
+        WaveKind::Abrupt => " abrupt",
+    };
+    let state = if wave.in_progress(now) { " · in progress" } else { "" };
+    let mut lines = vec![
+        Line::raw(format!(" wave {}{kind}{state}", wave.number)),
+        Line::raw(format!("  {} hit · {} back · {} down", wave.hit, wave.back, wave.still_down())),
+    ];
+    let figures = wave.recovery.figures();
+    if figures.count > 0 {
+        lines.push(Line::raw(format!("  recovery {}", percentiles(&figures))));
+    }
+    if wave.other_problems > 0 {
+        lines.push(Line::raw(format!("  {} other problems", wave.other_problems)));
+    }
+    lines
+}
+
+fn percentiles(figures: &Percentiles) -> String {
+    let show = |ms: Option<u64>| ms.map_or("-".into(), duration_ms);
+    format!("p50 {} p95 {} max {}", show(figures.p50_ms), show(figures.p95_ms), show(figures.max_ms))
+}
+
+fn other_closes(app: &App) -> Vec<Line<'static>> {
+    let totals = app.model.totals();
+    let others: Vec<String> = totals
+        .by_code
+        .iter()
+        .filter(|(code, _)| !matches!(code, 1002 | 1012))
+        .map(|(code, count)| format!("{code}×{count}"))
+        .collect();
+    let count: u64 = totals.by_code.iter().filter(|(code, _)| !matches!(code, 1002 | 1012)).map(|(_, n)| n).sum();
+    let mut lines = vec![heading(app, "Other closes", count, CloseKind::Other)];
+    lines.push(Line::raw(if others.is_empty() { " none".into() } else { format!(" {}", others.join(" ")) }));
+    if totals.handshake_failures > 0 {
+        let stages: Vec<String> = Stage::ALL
+            .iter()
+            .filter(|stage| totals.by_stage[stage.index()] > 0)
+            .map(|stage| format!("{}×{}", stage.as_str(), totals.by_stage[stage.index()]))
+            .collect();
+        lines.push(heading(app, "Handshake failures", totals.handshake_failures, CloseKind::Other));
+        lines.push(Line::raw(format!(" {}", stages.join(" "))));
+    }
+    lines
+}

@@ -1,0 +1,208 @@
+//! Whole screens drawn into ratatui's `TestBackend` through the real update
+//! path (events applied, keys pressed), with a fixed clock, snapshotted
+//! with insta. insta ignores colour, so colours are asserted on the buffer.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+
+use crate::close::{Cause, Class, Initiator, Stage};
+use crate::engine::ConnOptions;
+use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, Ts};
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+/// 2026-11-18T11:06:40Z, a fixed "now" for every screen.
+const T0: i64 = 1_795_000_000_000;
+
+struct Screen {
+    app: App,
+    now: Ts,
+}
+
+impl Screen {
+    fn new() -> Screen {
+        let mut app = App::new("prod", ConnOptions::default(), Theme { color: true });
+        app.utc = true;
+        Screen { app, now: Ts(T0) }
+    }
+
+    fn event(&mut self, offset_ms: i64, conn: u32, kind: EventKind) -> &mut Screen {
+        self.app.apply(&Event { at: Ts(T0 + offset_ms), conn: ConnId(conn), kind });
+        self
+    }
+
+    fn add(&mut self, conn: u32, name: &str) -> &mut Screen {
+        let url = format!("wss://{name}.example.com/feed");
+        self.event(-600_000, conn, EventKind::Added { name: name.into(), url })
+    }
+
+    fn open(&mut self, offset_ms: i64, conn: u32) -> &mut Screen {
+        self.event(offset_ms, conn, EventKind::Open { handshake_ms: 12, subprotocol: None })
+    }
+
+    fn close(
+        &mut self,
+        offset_ms: i64,
+        conn: u32,
+        code: u16,
+        reason: &str,
+        initiator: Initiator,
+        cause: Option<Cause>,
+    ) -> &mut Screen {
+        let record = CloseRecord {
+            code,
+            reason: reason.into(),
+            initiator,
+            class: Class::of_code(code),
+            cause,
+            detail: None,
+            connected_ms: 302_000,
+        };
+        self.event(offset_ms, conn, EventKind::Closed(record))
+    }
+
+    fn wait(&mut self, offset_ms: i64, conn: u32, delay_ms: u64) -> &mut Screen {
+        let rule = "restart".to_string();
+        self.event(offset_ms, conn, EventKind::ReconnectScheduled { delay_ms, attempt: 1, rule })
+    }
+
+    fn key(&mut self, code: KeyCode) -> &mut Screen {
+        self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+        self
+    }
+
+    fn draw(&mut self, width: u16, height: u16) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|frame| super::draw(frame, &mut self.app, self.now)).unwrap();
+        terminal
+    }
+}
+
+/// A fleet mid-deploy: open, waiting and attention rows, a populated panel.
+fn fleet() -> Screen {
+    let mut screen = Screen::new();
+    for (conn, name) in ["api-1", "api-2", "api-3", "chat-1", "feed-1"].into_iter().enumerate() {
+        screen.add(conn as u32, name).open(-500_000, conn as u32);
+    }
+    screen
+        .event(-400_000, 0, EventKind::Rtt { rtt_ms: 0.4 })
+        .close(-20_000, 0, 1012, "restart", Initiator::Server, None)
+        .wait(-20_000, 0, 2_100)
+        .open(-17_800, 0)
+        .close(-19_000, 1, 1012, "restart", Initiator::Server, None)
+        .wait(-19_000, 1, 4_000)
+        .event(-15_000, 1, EventKind::Connecting { attempt: 1 })
+        .event(
+            -14_990,
+            1,
+            EventKind::HandshakeFailed(HandshakeFailure {
+                stage: Stage::Tcp,
+                http_status: None,
+                detail: "connection refused".into(),
+            }),
+        )
+        .wait(-14_990, 1, 17_300)
+        .close(-9_000, 2, 1002, "", Initiator::Client, Some(Cause::MaskedFrame))
+        .wait(-9_000, 2, 10_000)
+        .close(-5_000, 3, 1006, "", Initiator::Transport, None)
+        .wait(-5_000, 3, 8_200)
+        .event(-1_000, 4, EventKind::Rtt { rtt_ms: 23.6 });
+    screen
+}
+
+#[test]
+fn no_connections() {
+    let mut screen = Screen::new();
+    insta::assert_snapshot!(screen.draw(120, 30).backend());
+}
+
+#[test]
+fn a_fleet_mid_deploy_with_the_side_panel() {
+    let mut screen = fleet();
+    let terminal = screen.draw(140, 34);
+    insta::assert_snapshot!(terminal.backend());
+
+    // Colours insta cannot see: open is green, the 1002 row red.
+    let buffer = terminal.backend().buffer();
+    let find = |text: &str| {
+        let area = buffer.area;
+        (area.top()..area.bottom())
+            .flat_map(|y| (area.left()..area.right()).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                let row: String = (x..area.right()).map(|x| buffer[(x, y)].symbol()).collect();
+                row.starts_with(text)
+            })
+            .unwrap_or_else(|| panic!("{text} not on screen"))
+    };
+    assert_eq!(buffer[find("● open")].fg, Color::Green);
+    assert_eq!(buffer[find("✖ attention")].fg, Color::Red);
+    assert_eq!(buffer[find("◌ waiting")].fg, Color::Yellow);
+}
+
+#[test]
+fn the_history_of_a_connection_with_several_closes() {
+    let mut screen = Screen::new();
+    screen.add(0, "api-1").open(-900_000, 0);
+    let closes = [(-600_000, 1012, "restart"), (-300_000, 1001, "shutting down"), (-60_000, 1011, "db gone")];
+    for (offset, code, reason) in closes {
+        screen.close(offset, 0, code, reason, Initiator::Server, None).wait(offset, 0, 2_500).open(offset + 2_600, 0);
+    }
+    screen.close(-3_000, 0, 1013, "overloaded", Initiator::Server, None).wait(-3_000, 0, 7_000);
+    screen.key(KeyCode::Enter).key(KeyCode::Down);
+    insta::assert_snapshot!(screen.draw(120, 30).backend());
+
+    screen.key(KeyCode::Enter);
+    insta::assert_snapshot!("explain_the_selected_close", screen.draw(120, 30).backend());
+}
+
+#[test]
+fn the_help_overlay_lists_every_key() {
+    let mut screen = fleet();
+    screen.key(KeyCode::Char('?'));
+    let terminal = screen.draw(120, 34);
+    insta::assert_snapshot!(terminal.backend());
+    let text = terminal.backend().to_string();
+    for binding in crate::tui::keys::BINDINGS {
+        assert!(text.contains(binding.help), "help lacks {:?}", binding.help);
+    }
+}
+
+#[test]
+fn eighty_by_twenty_four_folds_the_side_panel_behind_tab() {
+    let mut screen = fleet();
+    insta::assert_snapshot!(screen.draw(80, 24).backend());
+    screen.key(KeyCode::Tab).key(KeyCode::Tab);
+    let text = screen.draw(80, 24).backend().to_string();
+    assert!(text.contains("Protocol errors (1002)"), "Tab to the panel shows it: {text}");
+}
+
+#[test]
+fn a_close_reason_with_escape_sequences_is_shown_escaped() {
+    let mut screen = Screen::new();
+    screen.add(0, "evil\u{1b}[31m").open(-60_000, 0);
+    screen.close(-1_000, 0, 4000, "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}1m\u{202e}", Initiator::Server, None);
+    let terminal = screen.draw(120, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let buffer = terminal.backend().buffer();
+    assert!(buffer.content().iter().all(|cell| !cell.symbol().chars().any(crate::text::is_hostile)));
+}
+
+#[test]
+fn a_one_by_one_terminal_does_not_panic() {
+    fleet().draw(1, 1);
+    fleet().key(KeyCode::Char('?')).draw(3, 2);
+}
+
+#[test]
+fn the_filter_keeps_matching_rows() {
+    let mut screen = fleet();
+    screen.key(KeyCode::Char('/'));
+    for c in "attention".chars() {
+        screen.key(KeyCode::Char(c));
+    }
+    screen.key(KeyCode::Enter);
+    let text = screen.draw(140, 34).backend().to_string();
+    assert!(text.contains("api-3") && !text.contains("chat-1"), "{text}");
+}
