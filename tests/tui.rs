@@ -1,0 +1,106 @@
+//! The real `wsmon` binary in a pseudo-terminal, read through a VT100
+//! emulator: a server restarts with 1012 and comes back, and the screen
+//! shows it happen; `q` quits with status 0 and gives the terminal back.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use tokio::sync::mpsc;
+
+const WSMON: &str = env!("CARGO_BIN_EXE_wsmon");
+const ROWS: u16 = 40;
+const COLS: u16 = 140;
+
+/// The emulated screen, fed by a thread that reads the pty.
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    /// A message per chunk of output; closed when the program's side is.
+    updates: mpsc::UnboundedReceiver<()>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Wait until the screen satisfies `done`, re-checking on every update.
+    async fn until(&mut self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let wait = async {
+            loop {
+                let text = self.text();
+                if done(&text) {
+                    return text;
+                }
+                if self.updates.recv().await.is_none() {
+                    panic!("wsmon's output ended before: {what}\n{text}");
+                }
+            }
+        };
+        match tokio::time::timeout(LIMIT, wait).await {
+            Ok(text) => text,
+            Err(_) => panic!("timed out waiting for: {what}\n{}", self.text()),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_1012_restart_shows_in_history_and_countdown_then_reopens_and_q_quits() {
+    let server = RestartingServer::start(Duration::from_secs(1)).await;
+    let data_dir = tempfile::tempdir().unwrap();
+
+    let pty = native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut command = CommandBuilder::new(WSMON);
+    command.arg(format!("api={}", url(server.address)));
+    command.env("TERM", "xterm-256color");
+    command.env("WSMON_DATA_DIR", data_dir.path());
+    command.env("WSMON_CONFIG_DIR", data_dir.path());
+    let mut child = pty.slave.spawn_command(command).unwrap();
+    drop(pty.slave);
+
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("a real size");
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(size(ROWS), size(COLS), 0)));
+    let (notify, updates) = mpsc::unbounded_channel();
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let feed = Arc::clone(&parser);
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        while let Ok(read) = reader.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            feed.lock().unwrap().process(&buffer[..read]);
+            if notify.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut writer = pty.master.take_writer().unwrap();
+    let mut screen = Screen { parser, updates };
+
+    screen.until("the connection open", |text| text.contains("● open")).await;
+    server.restart();
+    let text = screen
+        .until("the 1012 in the history and a countdown", |text| {
+            text.contains("1012 service restart") && text.contains("◌ waiting")
+        })
+        .await;
+    assert!(text.contains("Restart wave 1"), "the wave banner shows:\n{text}");
+    screen
+        .until("open again, the history saying so", |text| text.contains("● open") && text.contains("→ open after"))
+        .await;
+
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "q exits with status 0: {status:?}");
+    // The reader sees the program's last bytes before the pty closes.
+    while screen.updates.recv().await.is_some() {}
+    let parser = screen.parser.lock().unwrap();
+    assert!(!parser.screen().alternate_screen(), "the alternate screen was left");
+    assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+}
