@@ -48,18 +48,23 @@ impl Screen {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_1012_restart_shows_in_history_and_countdown_then_reopens_and_q_quits() {
-    let server = RestartingServer::start(Duration::from_secs(1)).await;
-    let data_dir = tempfile::tempdir().unwrap();
+/// The binary running in a pseudo-terminal of ROWS × COLS.
+struct Running {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Screen,
+    _dirs: tempfile::TempDir,
+}
 
+fn launch(args: &[String]) -> Running {
+    let dirs = tempfile::tempdir().unwrap();
     let pty = native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut command = CommandBuilder::new(WSMON);
-    command.arg(format!("api={}", url(server.address)));
+    command.args(args);
     command.env("TERM", "xterm-256color");
-    command.env("WSMON_DATA_DIR", data_dir.path());
-    command.env("WSMON_CONFIG_DIR", data_dir.path());
-    let mut child = pty.slave.spawn_command(command).unwrap();
+    command.env("WSMON_DATA_DIR", dirs.path());
+    command.env("WSMON_CONFIG_DIR", dirs.path());
+    let child = pty.slave.spawn_command(command).unwrap();
     drop(pty.slave);
 
     let size = |n: u16| std::num::NonZeroU16::new(n).expect("a real size");
@@ -79,8 +84,30 @@ async fn a_1012_restart_shows_in_history_and_countdown_then_reopens_and_q_quits(
             }
         }
     });
-    let mut writer = pty.master.take_writer().unwrap();
-    let mut screen = Screen { parser, updates };
+    let writer = pty.master.take_writer().unwrap();
+    Running { child, writer, screen: Screen { parser, updates }, _dirs: dirs }
+}
+
+impl Running {
+    /// Wait for the exit; check it succeeded and gave the terminal back.
+    async fn exits_cleanly(mut self) {
+        let mut child = self.child;
+        let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+        assert!(status.success(), "exit status 0: {status:?}");
+        // The reader sees the program's last bytes before the pty closes.
+        drop(self.writer);
+        while tokio::time::timeout(LIMIT, self.screen.updates.recv()).await.expect("output ends").is_some() {}
+        let parser = self.screen.parser.lock().unwrap();
+        assert!(!parser.screen().alternate_screen(), "the alternate screen was left");
+        assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_1012_restart_shows_in_history_and_countdown_then_reopens_and_q_quits() {
+    let server = RestartingServer::start(Duration::from_secs(1)).await;
+    let mut running = launch(&[format!("api={}", url(server.address))]);
+    let screen = &mut running.screen;
 
     screen.until("the connection open", |text| text.contains("● open")).await;
     server.restart();
@@ -94,13 +121,18 @@ async fn a_1012_restart_shows_in_history_and_countdown_then_reopens_and_q_quits(
         .until("open again, the history saying so", |text| text.contains("● open") && text.contains("→ open after"))
         .await;
 
-    writer.write_all(b"q").unwrap();
-    writer.flush().unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "q exits with status 0: {status:?}");
-    // The reader sees the program's last bytes before the pty closes.
-    while screen.updates.recv().await.is_some() {}
-    let parser = screen.parser.lock().unwrap();
-    assert!(!parser.screen().alternate_screen(), "the alternate screen was left");
-    assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+    running.writer.write_all(b"q").unwrap();
+    running.writer.flush().unwrap();
+    running.exits_cleanly().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_gives_the_terminal_back() {
+    let address = echo_server().await;
+    let mut running = launch(&[url(address)]);
+    running.screen.until("the connection open", |text| text.contains("● open")).await;
+    let pid = running.child.process_id().expect("a pid") as i32;
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    running.exits_cleanly().await;
 }

@@ -444,3 +444,124 @@ fn step(index: usize, delta: isize, len: usize) -> usize {
     }
     index.saturating_add_signed(delta).min(len - 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Ts;
+    use ratatui::crossterm::event::KeyModifiers;
+
+    fn app_with(names: &[&str]) -> App {
+        let mut app = App::new("test", ConnOptions::default(), Theme { color: false });
+        for (i, name) in names.iter().enumerate() {
+            let kind = EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i) };
+            app.apply(&Event { at: Ts(0), conn: ConnId(i as u32), kind });
+            let open = EventKind::Open { handshake_ms: 1, subprotocol: None };
+            app.apply(&Event { at: Ts(1), conn: ConnId(i as u32), kind: open });
+        }
+        app.refresh();
+        app
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        for c in text.chars() {
+            press(app, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn add_starts_a_connection_or_explains_a_bad_url() {
+        let mut app = app_with(&[]);
+        press(&mut app, KeyCode::Char('a'));
+        type_text(&mut app, "http://x");
+        assert!(press(&mut app, KeyCode::Enter).is_empty());
+        let status = app.status.clone().unwrap();
+        assert!(status.error && status.text.contains("did you mean ws://x"), "{status:?}");
+        assert!(matches!(app.overlay, Some(Overlay::Prompt(PromptKind::Add, _))), "the prompt stays open to fix it");
+
+        for _ in 0.."http://x".len() {
+            press(&mut app, KeyCode::Backspace);
+        }
+        type_text(&mut app, "feed=ws://127.0.0.1:9/");
+        let effects = press(&mut app, KeyCode::Enter);
+        let [Effect::Add(spec)] = effects.as_slice() else { panic!("one add: {effects:?}") };
+        assert_eq!((spec.name.as_str(), spec.url.as_str()), ("feed", "ws://127.0.0.1:9/"));
+        assert_eq!(app.overlay, None);
+    }
+
+    #[test]
+    fn remove_asks_first_and_pause_toggles() {
+        let mut app = app_with(&["a", "b"]);
+        press(&mut app, KeyCode::Down);
+        assert!(press(&mut app, KeyCode::Char('d')).is_empty());
+        assert_eq!(app.overlay, Some(Overlay::ConfirmRemove(ConnId(1))));
+        assert!(press(&mut app, KeyCode::Char('n')).is_empty(), "any other key keeps it");
+        press(&mut app, KeyCode::Char('d'));
+        let effects = press(&mut app, KeyCode::Char('y'));
+        assert!(matches!(effects.as_slice(), [Effect::Command(ConnId(1), Command::Remove)]));
+
+        let effects = press(&mut app, KeyCode::Char('p'));
+        assert!(matches!(effects.as_slice(), [Effect::Command(ConnId(1), Command::Pause)]));
+        app.apply(&Event { at: Ts(5), conn: ConnId(1), kind: EventKind::Paused });
+        let effects = press(&mut app, KeyCode::Char('p'));
+        assert!(matches!(effects.as_slice(), [Effect::Command(ConnId(1), Command::Resume)]));
+        let effects = press(&mut app, KeyCode::Char('r'));
+        assert!(matches!(effects.as_slice(), [Effect::Command(ConnId(1), Command::ReconnectNow)]));
+    }
+
+    #[test]
+    fn sort_and_filter_reorder_the_rows() {
+        let mut app = app_with(&["c", "a", "b"]);
+        assert_eq!(app.rows.order(), [ConnId(1), ConnId(2), ConnId(0)], "by name");
+        let closed = crate::event::CloseRecord {
+            code: 1012,
+            reason: String::new(),
+            initiator: crate::close::Initiator::Server,
+            class: crate::close::Class::ServiceRestart,
+            cause: None,
+            detail: None,
+            connected_ms: 5,
+        };
+        app.apply(&Event { at: Ts(9), conn: ConnId(0), kind: EventKind::Closed(closed) });
+        press(&mut app, KeyCode::Char('s'));
+        app.refresh();
+        assert_eq!(app.rows.order()[0], ConnId(0), "by state: trouble first");
+        press(&mut app, KeyCode::Char('/'));
+        type_text(&mut app, "9001");
+        app.refresh();
+        assert_eq!(app.rows.order(), [ConnId(1)], "the filter matches URLs as it is typed");
+        press(&mut app, KeyCode::Esc);
+        app.refresh();
+        assert_eq!(app.rows.order().len(), 3, "Esc clears it");
+    }
+
+    #[test]
+    fn a_click_selects_the_row_under_it_and_the_wheel_scrolls() {
+        let mut app = app_with(&["a", "b", "c", "d"]);
+        app.table_rows_area = Rect { x: 1, y: 5, width: 50, height: 3 };
+        let click = |row| MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        app.on_mouse(click(7));
+        assert_eq!(app.rows.selected, Some(ConnId(2)));
+        app.on_mouse(click(20));
+        assert_eq!(app.rows.selected, Some(ConnId(2)), "outside the table: nothing");
+        app.on_mouse(MouseEvent { kind: MouseEventKind::ScrollUp, ..click(0) });
+        assert_eq!(app.rows.selected, Some(ConnId(0)));
+    }
+
+    #[test]
+    fn ctrl_c_quits_even_from_a_prompt() {
+        let mut app = app_with(&["a"]);
+        press(&mut app, KeyCode::Char('/'));
+        app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert!(app.should_quit());
+    }
+}

@@ -57,7 +57,7 @@ fn protocol_errors(app: &App) -> Vec<Line<'static>> {
         let mut names: Vec<String> = conns
             .iter()
             .take(NAMES_PER_CAUSE)
-            .filter_map(|(id, _)| app.model.connection(*id).map(|conn| escape(&conn.name).into_owned()))
+            .filter_map(|(id, count)| app.model.connection(*id).map(|conn| format!("{}×{count}", escape(&conn.name))))
             .collect();
         if conns.len() > NAMES_PER_CAUSE {
             names.push(format!("+{}", conns.len() - NAMES_PER_CAUSE));

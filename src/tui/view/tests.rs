@@ -206,3 +206,13 @@ fn the_filter_keeps_matching_rows() {
     let text = screen.draw(140, 34).backend().to_string();
     assert!(text.contains("api-3") && !text.contains("chat-1"), "{text}");
 }
+
+#[test]
+fn no_color_draws_no_colour() {
+    let mut screen = fleet();
+    screen.app.theme = Theme { color: false };
+    let terminal = screen.draw(140, 34);
+    let coloured =
+        terminal.backend().buffer().content().iter().any(|cell| cell.fg != Color::Reset || cell.bg != Color::Reset);
+    assert!(!coloured, "NO_COLOR: symbols and emphasis only");
+}
