@@ -60,7 +60,8 @@ fn fleet() -> Vec<Event> {
 }
 
 fn draw_one_frame(c: &mut Criterion) {
-    let mut app = App::new("bench", ConnOptions::default(), Theme { color: true });
+    let store = wsmon::profile::Store::at(std::env::temp_dir().join("wsmon-bench-never-written"));
+    let mut app = App::new("bench", ConnOptions::default(), store, Theme { color: true });
     app.utc = true;
     for event in fleet() {
         app.apply(&event);

@@ -14,6 +14,7 @@ use crate::engine::spec::{dedupe_names, default_name, parse_header, parse_target
 use crate::engine::{ConnOptions, ConnSpec};
 use crate::format::parse_duration;
 use crate::headless::{self, WatchOptions};
+use crate::profile::{ProfileError, ProfileFile, Store};
 use crate::tui::TuiOptions;
 
 #[derive(Debug, Parser)]
@@ -29,6 +30,9 @@ pub struct Cli {
     /// Endpoints to watch in the live TUI: ws:// or wss:// URLs, optionally named (api=wss://host/feed)
     #[arg(value_name = "URL|NAME=URL", value_parser = parse_target)]
     targets: Vec<(Option<String>, url::Url)>,
+    /// Open a saved profile (wsmon profile list); URLs given too are added to it.
+    #[arg(long, short = 'p', value_name = "NAME")]
+    profile: Option<String>,
     #[command(flatten)]
     connection: ConnectionArgs,
 }
@@ -45,13 +49,85 @@ pub enum Command {
         #[arg(value_name = "CODE", value_parser = parse_code)]
         codes: Vec<u16>,
     },
+    /// Saved profiles: named sets of endpoints, in the config directory.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// List the profiles: name, connections, file.
+    List,
+    /// Print a profile's file.
+    Show { name: String },
+    /// Save URLs (and connection flags) as a profile; the previous version
+    /// is kept as NAME.toml.bak.
+    Save {
+        name: String,
+        #[arg(value_name = "URL|NAME=URL", required = true, value_parser = parse_target)]
+        targets: Vec<(Option<String>, url::Url)>,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Remove a profile (its last version stays as NAME.toml.bak).
+    Rm { name: String },
+    /// Print the profiles directory.
+    Path,
+}
+
+fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode> {
+    let store = Store::open()?;
+    match action {
+        ProfileAction::List => {
+            let listed = store.list()?;
+            if listed.is_empty() {
+                println!("No profiles in {} yet (wsmon profile save NAME URL...).", store.dir().display());
+            }
+            for profile in listed {
+                let connections = match profile.connections {
+                    Ok(count) => format!("{count} connections"),
+                    Err(_) => "does not load (wsmon profile show says why)".into(),
+                };
+                println!("{:<20} {:<44} {}", profile.name, connections, profile.path.display());
+            }
+        }
+        ProfileAction::Show { name } => {
+            let (path, _) = store.load(&name)?;
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            println!("# {}\n{}", path.display(), crate::text::escape_lines(&text));
+        }
+        ProfileAction::Save { name, targets, connection } => {
+            let mut names: Vec<String> = Vec::new();
+            let mut specs = ad_hoc_specs(&targets, &connection.options());
+            names.extend(specs.iter().map(|spec| spec.name.clone()));
+            dedupe_names(&mut names);
+            for (spec, name) in specs.iter_mut().zip(names) {
+                spec.name = name;
+            }
+            let existed = store.exists(&name)?;
+            let path = store.save(&name, &ProfileFile::from_specs(&specs))?;
+            let kept = if existed { " (previous version kept as .bak)" } else { "" };
+            println!("saved {} connections to {}{kept}", specs.len(), path.display());
+        }
+        ProfileAction::Rm { name } => {
+            let backup = store.remove(&name)?;
+            println!("removed {name}; its last version is {}", backup.display());
+        }
+        ProfileAction::Path => println!("{}", store.dir().display()),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Endpoints to watch, as ws:// or wss:// URLs, optionally named: api=wss://host/feed
-    #[arg(value_name = "URL|NAME=URL", required = true, value_parser = parse_target)]
+    #[arg(value_name = "URL|NAME=URL", required_unless_present = "profile", value_parser = parse_target)]
     targets: Vec<(Option<String>, url::Url)>,
+    /// Watch the connections of a saved profile (wsmon profile list).
+    #[arg(long, short = 'p', value_name = "NAME")]
+    profile: Option<String>,
     #[command(flatten)]
     connection: ConnectionArgs,
     /// Print events as JSON Lines (one object per line; the summary last).
@@ -81,45 +157,94 @@ pub struct ConnectionArgs {
     /// Text message to send as soon as a connection opens, repeatable.
     #[arg(long = "send", value_name = "TEXT")]
     send_on_open: Vec<String>,
-    /// Time between pings; 0s turns pings off.
-    #[arg(long, value_name = "DUR", default_value = "15s", value_parser = parse_duration)]
-    ping_interval: Duration,
-    /// A pong later than this fails the connection (1006, ping timeout).
-    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
-    ping_timeout: Duration,
-    /// Limit for each connect stage: DNS, TCP, TLS, HTTP upgrade.
-    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
-    connect_timeout: Duration,
-    /// Largest message accepted (e.g. 64KiB, 1MiB); larger ones close with 1009.
-    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
-    max_message: usize,
+    /// Time between pings; 0s turns pings off. [default: 15s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    ping_interval: Option<Duration>,
+    /// A pong later than this fails the connection (1006, ping timeout). [default: 10s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    ping_timeout: Option<Duration>,
+    /// Limit for each connect stage: DNS, TCP, TLS, HTTP upgrade. [default: 10s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    connect_timeout: Option<Duration>,
+    /// Largest message accepted (e.g. 64KiB); larger ones close with 1009. [default: 1MiB]
+    #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
+    max_message: Option<usize>,
 }
 
 impl ConnectionArgs {
-    fn options(&self) -> ConnOptions {
-        ConnOptions {
-            headers: self.headers.clone(),
-            subprotocols: self.subprotocols.clone(),
-            origin: self.origin.clone(),
-            send_on_open: self.send_on_open.clone(),
-            ping_interval: (!self.ping_interval.is_zero()).then_some(self.ping_interval),
-            ping_timeout: self.ping_timeout,
-            connect_timeout: self.connect_timeout,
-            max_message_size: self.max_message,
-            ..ConnOptions::default()
+    /// Lay the flags that were given over `options` (which may come from a profile).
+    fn apply(&self, options: &mut ConnOptions) {
+        options.headers.extend(self.headers.iter().cloned());
+        options.subprotocols.extend(self.subprotocols.iter().cloned());
+        if let Some(origin) = &self.origin {
+            options.origin = Some(origin.clone());
         }
+        options.send_on_open.extend(self.send_on_open.iter().cloned());
+        if let Some(interval) = self.ping_interval {
+            options.ping_interval = (!interval.is_zero()).then_some(interval);
+        }
+        if let Some(timeout) = self.ping_timeout {
+            options.ping_timeout = timeout;
+        }
+        if let Some(timeout) = self.connect_timeout {
+            options.connect_timeout = timeout;
+        }
+        if let Some(size) = self.max_message {
+            options.max_message_size = size;
+        }
+    }
+
+    fn options(&self) -> ConnOptions {
+        let mut options = ConnOptions::default();
+        self.apply(&mut options);
+        options
     }
 }
 
-/// Connection specs from targets, named uniquely.
-fn specs(targets: &[(Option<String>, url::Url)], options: &ConnOptions) -> Vec<ConnSpec> {
-    let mut names: Vec<String> =
-        targets.iter().map(|(name, url)| name.clone().unwrap_or_else(|| default_name(url))).collect();
+/// What to watch: a profile's connections (with the flags laid over them)
+/// and the URLs of the command line, every name unique.
+struct Selection {
+    specs: Vec<ConnSpec>,
+    /// The profile's name, or "ad hoc".
+    label: String,
+    /// Options for connections added later (TUI `a`).
+    defaults: ConnOptions,
+}
+
+fn select(
+    profile: Option<&str>,
+    targets: &[(Option<String>, url::Url)],
+    flags: &ConnectionArgs,
+) -> Result<Selection, ProfileError> {
+    let mut defaults = ConnOptions::default();
+    let mut specs = Vec::new();
+    let mut label = crate::tui::app::AD_HOC.to_string();
+    if let Some(name) = profile {
+        let store = Store::open()?;
+        let (path, file) = store.load(name)?;
+        specs = file.specs(&path, |options| flags.apply(options))?;
+        crate::profile::apply(&file.defaults, &mut defaults);
+        label = name.to_string();
+    }
+    flags.apply(&mut defaults);
+    specs.extend(ad_hoc_specs(targets, &defaults));
+    let mut names: Vec<String> = specs.iter().map(|spec| spec.name.clone()).collect();
     dedupe_names(&mut names);
-    names
-        .into_iter()
-        .zip(targets)
-        .map(|(name, (_, url))| ConnSpec { name, url: url.clone(), options: options.clone() })
+    for (spec, name) in specs.iter_mut().zip(names) {
+        spec.name = name;
+    }
+    Ok(Selection { specs, label, defaults })
+}
+
+/// Connection specs from command-line targets.
+fn ad_hoc_specs(targets: &[(Option<String>, url::Url)], options: &ConnOptions) -> Vec<ConnSpec> {
+    targets
+        .iter()
+        .map(|(name, url)| ConnSpec {
+            name: name.clone().unwrap_or_else(|| default_name(url)),
+            url: url.clone(),
+            options: options.clone(),
+        })
         .collect()
 }
 
@@ -134,31 +259,16 @@ fn parse_class(text: &str) -> Result<Class, String> {
     })
 }
 
-fn parse_size(text: &str) -> Result<usize, String> {
-    let trimmed = text.trim();
-    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => 0,
-    };
-    number
-        .parse::<usize>()
-        .ok()
-        .filter(|_| multiplier > 0)
-        .and_then(|n| n.checked_mul(multiplier))
-        .filter(|size| *size > 0)
-        .ok_or_else(|| format!("'{text}' is not a size; write it like 65536, 64KiB or 1MiB"))
-}
-
 /// Parse the command line and run. Usage errors exit with 2 (clap's way).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // Bad input (a profile that does not load, a bad name): like a usage error.
+        Err(error) if error.downcast_ref::<ProfileError>().is_some() => {
+            eprintln!("wsmon: {error:#}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("wsmon: {error:#}");
             ExitCode::FAILURE
@@ -173,9 +283,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Watch(args)) => watch(args),
+        Some(Command::Profile { action }) => profile_command(action),
         None => {
-            let defaults = cli.connection.options();
-            let options = TuiOptions { specs: specs(&cli.targets, &defaults), label: "ad hoc".into(), defaults };
+            let Selection { specs, label, defaults } = select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
+            let options = TuiOptions { specs, label, defaults, profiles: Store::open()? };
             init_file_logging();
             runtime()?.block_on(crate::tui::run(options))?;
             Ok(ExitCode::SUCCESS)
@@ -189,12 +300,16 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     init_stderr_logging();
-    let options = WatchOptions {
-        specs: specs(&args.targets, &args.connection.options()),
-        json: args.json,
-        duration: args.duration,
-        fail_on: args.fail_on,
-    };
+    let selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
+    if selection.specs.is_empty() {
+        anyhow::bail!(ProfileError::Invalid {
+            path: "command line".into(),
+            message: "nothing to watch: give URLs or a profile with connections (wsmon watch ws://host:port/path)"
+                .into(),
+        });
+    }
+    let options =
+        WatchOptions { specs: selection.specs, json: args.json, duration: args.duration, fail_on: args.fail_on };
     let runtime = runtime()?;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let outcome = runtime.block_on(headless::watch(options, &mut stdout, headless::interrupted()));
@@ -243,17 +358,6 @@ mod tests {
     }
 
     #[test]
-    fn sizes_parse_or_explain() {
-        assert_eq!(parse_size("65536"), Ok(65_536));
-        assert_eq!(parse_size("64KiB"), Ok(65_536));
-        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
-        assert_eq!(parse_size("2 mb"), Ok(2 << 20));
-        for bad in ["", "0", "lots", "5 parsecs", "-1"] {
-            assert!(parse_size(bad).unwrap_err().contains("1MiB"), "{bad}");
-        }
-    }
-
-    #[test]
     fn classes_parse_or_list_the_valid_ones() {
         assert_eq!(parse_class("protocol_error"), Ok(Class::ProtocolError));
         let error = parse_class("protocol").unwrap_err();
@@ -264,7 +368,8 @@ mod tests {
     fn repeated_names_are_made_unique() {
         let url = crate::engine::spec::parse_ws_url("ws://127.0.0.1:9/").unwrap();
         let targets = vec![(None, url.clone()), (None, url.clone()), (Some("api".into()), url)];
-        let names: Vec<_> = specs(&targets, &ConnOptions::default()).into_iter().map(|s| s.name).collect();
+        let flags = Cli::parse_from(["wsmon"]).connection;
+        let names: Vec<_> = select(None, &targets, &flags).unwrap().specs.into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["127.0.0.1:9", "127.0.0.1:9#2", "api"]);
     }
 }

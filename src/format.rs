@@ -33,9 +33,41 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|error| format!("'{text}' is not a duration ({error}); write it like 500ms, 15s or 5m"))
 }
 
+/// Parse a size (`65536`, `64KiB`, `1MiB`); the error says how to write one.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => 0,
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .filter(|_| multiplier > 0)
+        .and_then(|n| n.checked_mul(multiplier))
+        .filter(|size| *size > 0)
+        .ok_or_else(|| format!("'{text}' is not a size; write it like 65536, 64KiB or 1MiB"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse_or_explain() {
+        assert_eq!(parse_size("65536"), Ok(65_536));
+        assert_eq!(parse_size("64KiB"), Ok(65_536));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("2 mb"), Ok(2 << 20));
+        for bad in ["", "0", "lots", "5 parsecs", "-1"] {
+            assert!(parse_size(bad).unwrap_err().contains("1MiB"), "{bad}");
+        }
+    }
 
     #[test]
     fn durations_read_like_a_person_writes_them() {

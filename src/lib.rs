@@ -14,6 +14,7 @@ pub mod format;
 pub mod headless;
 pub mod model;
 pub mod paths;
+pub mod profile;
 pub mod text;
 pub mod tui;
 pub mod wire;

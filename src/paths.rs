@@ -17,3 +17,12 @@ pub fn data_dir() -> Option<PathBuf> {
         _ => project().map(|dirs| dirs.data_local_dir().to_path_buf()),
     }
 }
+
+/// Profiles live under `profiles/` here: `WSMON_CONFIG_DIR`, else the
+/// platform's config directory (Linux: ~/.config/wsmon).
+pub fn config_dir() -> Option<PathBuf> {
+    match std::env::var_os("WSMON_CONFIG_DIR") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => project().map(|dirs| dirs.config_dir().to_path_buf()),
+    }
+}

@@ -41,6 +41,11 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Like `escape`, but keeps line breaks: for printing a whole file.
+pub fn escape_lines(text: &str) -> String {
+    text.lines().map(|line| escape(line).into_owned()).collect::<Vec<_>>().join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

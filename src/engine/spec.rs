@@ -134,9 +134,44 @@ pub fn parse_header(text: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), value.to_string()))
 }
 
+/// Expand `${NAME}` from the environment. Secrets stay written as
+/// `${NAME}` everywhere else (profiles, events, logs); this runs only when
+/// a request is built. Err names the first variable that is not set.
+pub fn expand_env(value: &str) -> Result<String, String> {
+    expand_with(value, |name| std::env::var(name).ok())
+}
+
+fn expand_with(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        let Some(length) = rest[start + 2..].find('}') else { break };
+        let name = &rest[start + 2..start + 2 + length];
+        out.push_str(&rest[..start]);
+        out.push_str(&lookup(name).ok_or_else(|| name.to_string())?);
+        rest = &rest[start + 3 + length..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The variables the headers name that are not set, in order.
+pub fn missing_variables(headers: &[(String, String)]) -> Vec<String> {
+    headers.iter().filter_map(|(_, value)| expand_env(value).err()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_expand_or_name_the_missing_one() {
+        let lookup = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
+        assert_eq!(expand_with("Bearer ${TOKEN}", lookup), Ok("Bearer s3cret".into()));
+        assert_eq!(expand_with("${TOKEN}-${TOKEN}", lookup), Ok("s3cret-s3cret".into()));
+        assert_eq!(expand_with("a ${NOPE} b", lookup), Err("NOPE".into()));
+        assert_eq!(expand_with("no vars, ${ unclosed", lookup), Ok("no vars, ${ unclosed".into()));
+    }
 
     #[test]
     fn urls_must_be_websocket_urls() {

@@ -13,6 +13,10 @@ use crate::engine::spec::{default_name, parse_target};
 use crate::engine::{Command, ConnOptions, ConnSpec};
 use crate::event::{ConnId, Event, EventKind};
 use crate::model::{Model, State};
+use crate::profile::{ProfileFile, Store};
+
+/// The label of a set of connections that is not a saved profile.
+pub const AD_HOC: &str = "ad hoc";
 
 /// What the app asks of the engine.
 #[derive(Debug, Clone)]
@@ -34,6 +38,8 @@ pub enum Overlay {
     /// The catalogue's explanation of a close code.
     Explain(u16),
     ConfirmRemove(ConnId),
+    /// Save as this profile name, which exists already?
+    ConfirmOverwrite(String),
     Prompt(PromptKind, LineInput),
 }
 
@@ -41,6 +47,7 @@ pub enum Overlay {
 pub enum PromptKind {
     Filter,
     Add,
+    SaveAs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,11 +194,15 @@ pub struct App {
     pub table_offset: usize,
     /// Options for connections added with `a`.
     pub defaults: ConnOptions,
+    /// Where `S` saves, and what it saves: the spec of every connection
+    /// still in the set, by id.
+    profiles: Store,
+    specs: Vec<Option<ConnSpec>>,
     quit: bool,
 }
 
 impl App {
-    pub fn new(label: &str, defaults: ConnOptions, theme: Theme) -> App {
+    pub fn new(label: &str, defaults: ConnOptions, profiles: Store, theme: Theme) -> App {
         App {
             model: Model::default(),
             label: label.to_string(),
@@ -205,8 +216,18 @@ impl App {
             table_rows_area: Rect::default(),
             table_offset: 0,
             defaults,
+            profiles,
+            specs: Vec::new(),
             quit: false,
         }
+    }
+
+    /// The engine started `spec` as `id`: remember it for saving.
+    pub fn register(&mut self, id: ConnId, spec: ConnSpec) {
+        if self.specs.len() <= id.index() {
+            self.specs.resize(id.index() + 1, None);
+        }
+        self.specs[id.index()] = Some(spec);
     }
 
     pub fn should_quit(&self) -> bool {
@@ -215,6 +236,11 @@ impl App {
 
     pub fn apply(&mut self, event: &Event) {
         self.model.apply(event);
+        if event.kind == EventKind::Removed
+            && let Some(spec) = self.specs.get_mut(event.conn.index())
+        {
+            *spec = None;
+        }
         let filtered = !self.rows.filter.is_empty();
         if self.rows.sort.moved_by(&event.kind)
             || (filtered && !matches!(event.kind, EventKind::Rtt { .. } | EventKind::Traffic(_)))
@@ -235,6 +261,12 @@ impl App {
         }
         match self.overlay.take() {
             Some(Overlay::Prompt(kind, input)) => self.on_prompt_key(kind, input, key),
+            Some(Overlay::ConfirmOverwrite(name)) => {
+                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    self.save_profile(&name);
+                }
+                Vec::new()
+            }
             Some(Overlay::ConfirmRemove(id)) => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => {
                     self.say(format!("removed {}", self.name(id)), false);
@@ -337,9 +369,25 @@ impl App {
                     self.overlay = Some(Overlay::ConfirmRemove(id));
                 }
             }
+            Action::SaveProfile => {
+                let name = if self.label == AD_HOC { "" } else { self.label.as_str() };
+                self.overlay = Some(Overlay::Prompt(PromptKind::SaveAs, LineInput::with_text(name)));
+            }
             Action::Quit => self.quit = true,
         }
         Vec::new()
+    }
+
+    /// Save the connections still in the set as profile `name`.
+    fn save_profile(&mut self, name: &str) {
+        let specs: Vec<ConnSpec> = self.specs.iter().flatten().cloned().collect();
+        match self.profiles.save(name, &ProfileFile::from_specs(&specs)) {
+            Ok(path) => {
+                self.label = name.to_string();
+                self.say(format!("saved {} connections to {}", specs.len(), path.display()), false);
+            }
+            Err(error) => self.say(error.to_string(), true),
+        }
     }
 
     fn on_prompt_key(&mut self, kind: PromptKind, mut input: LineInput, key: KeyEvent) -> Vec<Effect> {
@@ -372,6 +420,18 @@ impl App {
         match kind {
             PromptKind::Filter => {
                 self.set_filter(text.trim().to_string());
+                Vec::new()
+            }
+            PromptKind::SaveAs => {
+                let name = text.trim();
+                match self.profiles.exists(name) {
+                    Ok(true) => self.overlay = Some(Overlay::ConfirmOverwrite(name.to_string())),
+                    Ok(false) => self.save_profile(name),
+                    Err(error) => {
+                        self.say(error.to_string(), true);
+                        self.overlay = Some(Overlay::Prompt(PromptKind::SaveAs, LineInput::with_text(text)));
+                    }
+                }
                 Vec::new()
             }
             PromptKind::Add => match parse_target(text.trim()) {
@@ -452,7 +512,8 @@ mod tests {
     use ratatui::crossterm::event::KeyModifiers;
 
     fn app_with(names: &[&str]) -> App {
-        let mut app = App::new("test", ConnOptions::default(), Theme { color: false });
+        let store = Store::at(std::env::temp_dir().join("wsmon-app-tests-never-written"));
+        let mut app = App::new("test", ConnOptions::default(), store, Theme { color: false });
         for (i, name) in names.iter().enumerate() {
             let kind = EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i) };
             app.apply(&Event { at: Ts(0), conn: ConnId(i as u32), kind });
@@ -555,6 +616,41 @@ mod tests {
         assert_eq!(app.rows.selected, Some(ConnId(2)), "outside the table: nothing");
         app.on_mouse(MouseEvent { kind: MouseEventKind::ScrollUp, ..click(0) });
         assert_eq!(app.rows.selected, Some(ConnId(0)));
+    }
+
+    #[test]
+    fn shift_s_saves_the_set_and_asks_before_overwriting() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app_with(&[]);
+        app.profiles = Store::at(dir.path().to_path_buf());
+        app.label = AD_HOC.into();
+        for (i, name) in ["a", "b"].into_iter().enumerate() {
+            let url = crate::engine::spec::parse_ws_url(&format!("ws://127.0.0.1:{}/", 9000 + i)).unwrap();
+            app.register(ConnId(i as u32), ConnSpec { name: name.into(), url, options: ConnOptions::default() });
+        }
+        press(&mut app, KeyCode::Char('S'));
+        type_text(&mut app, "prod");
+        press(&mut app, KeyCode::Enter);
+        let path = dir.path().join("prod.toml");
+        let saved = crate::profile::parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(saved.connections.len(), 2);
+        assert_eq!(app.label, "prod");
+
+        app.apply(&Event { at: Ts(9), conn: ConnId(1), kind: EventKind::Removed });
+        press(&mut app, KeyCode::Char('S'));
+        press(&mut app, KeyCode::Enter); // the prompt offers the profile's own name
+        assert_eq!(app.overlay, Some(Overlay::ConfirmOverwrite("prod".into())));
+        press(&mut app, KeyCode::Char('y'));
+        let saved = crate::profile::parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(saved.connections.len(), 1, "the removed connection is not saved");
+        assert!(dir.path().join("prod.toml.bak").exists());
+
+        std::fs::write(&path, "broken = [").unwrap();
+        press(&mut app, KeyCode::Char('S'));
+        press(&mut app, KeyCode::Enter);
+        press(&mut app, KeyCode::Char('y'));
+        assert!(app.status.as_ref().unwrap().error, "{:?}", app.status);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "broken = [", "never overwritten");
     }
 
     #[test]

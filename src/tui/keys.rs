@@ -24,6 +24,7 @@ pub enum Action {
     Reconnect,
     PauseResume,
     Remove,
+    SaveProfile,
     Quit,
 }
 
@@ -123,6 +124,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Add,
         help: "add a connection (URL or NAME=URL); it starts at once",
         footer: Some("add"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('S')],
+        label: "S",
+        action: Action::SaveProfile,
+        help: "save these connections as a profile (asks before overwriting)",
+        footer: Some("save"),
     },
     Binding {
         keys: &[KeyCode::Char('r')],

@@ -40,15 +40,17 @@ pub struct TuiOptions {
     pub label: String,
     /// Options for connections added from the TUI.
     pub defaults: ConnOptions,
+    /// Where `S` saves the current set.
+    pub profiles: crate::profile::Store,
 }
 
 pub async fn run(options: TuiOptions) -> anyhow::Result<()> {
     let mut guard = TerminalGuard::enter()?;
     let (mut engine, mut events) = Engine::new();
+    let mut app = App::new(&options.label, options.defaults, options.profiles, Theme::from_env());
     for spec in options.specs {
-        engine.add(spec);
+        app.register(engine.add(spec.clone()), spec);
     }
-    let mut app = App::new(&options.label, options.defaults, Theme::from_env());
     let mut input = EventStream::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut batch = Vec::with_capacity(BATCH);
@@ -78,9 +80,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<()> {
                         for effect in app.on_key(key) {
                             match effect {
                                 Effect::Command(id, command) => engine.command(id, command),
-                                Effect::Add(spec) => {
-                                    engine.add(*spec);
-                                }
+                                Effect::Add(spec) => app.register(engine.add((*spec).clone()), *spec),
                             }
                         }
                     }

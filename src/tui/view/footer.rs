@@ -15,6 +15,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let label = match kind {
             PromptKind::Filter => " filter: ",
             PromptKind::Add => " add (URL or NAME=URL): ",
+            PromptKind::SaveAs => " save as profile: ",
         };
         let line = Line::from(vec![Span::styled(label, theme.key()), Span::raw(escape(input.text()).into_owned())]);
         frame.render_widget(Paragraph::new(line), area);

@@ -25,6 +25,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             ];
             show(frame, centered(area, 64, 5), " Remove ", text);
         }
+        Some(Overlay::ConfirmOverwrite(name)) => {
+            let text = vec![
+                Line::raw(format!("Profile {} exists.", escape(name))),
+                Line::raw("Overwrite it? Its current version is kept as .bak."),
+                Line::from(vec![Span::styled("y", app.theme.key()), Span::raw(" overwrite · any other key cancels")]),
+            ];
+            show(frame, centered(area, 64, 5), " Save ", text);
+        }
         Some(Overlay::Prompt(..)) | None => {}
     }
 }
@@ -40,7 +48,7 @@ fn help(frame: &mut Frame, area: Rect, app: &App) {
     lines.push(Line::raw(" Mouse: click selects a row, the wheel scrolls."));
     lines.push(Line::styled(" Esc or ? closes this help.", app.theme.dim()));
     let height = lines.len() as u16 + 2;
-    show(frame, centered(area, 72, height), " Keys ", lines);
+    show(frame, centered(area, 78, height), " Keys ", lines);
 }
 
 fn explain(frame: &mut Frame, area: Rect, app: &App, code: u16) {

@@ -23,7 +23,8 @@ struct Screen {
 
 impl Screen {
     fn new() -> Screen {
-        let mut app = App::new("prod", ConnOptions::default(), Theme { color: true });
+        let store = crate::profile::Store::at(std::env::temp_dir().join("wsmon-view-tests-never-written"));
+        let mut app = App::new("prod", ConnOptions::default(), store, Theme { color: true });
         app.utc = true;
         Screen { app, now: Ts(T0) }
     }

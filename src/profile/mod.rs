@@ -1,0 +1,173 @@
+//! Connection profiles: named sets of endpoints with their settings, saved
+//! as TOML under the config directory. This module reads and checks them
+//! and turns them into connection specs; `store` keeps them on disk.
+
+pub mod format;
+mod store;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub use format::{ConnectionEntry, ProfileFile, Settings};
+pub use store::{Listed, Store};
+
+use crate::engine::spec::{missing_variables, parse_header};
+use crate::engine::{ConnOptions, ConnSpec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error(
+        "'{0}' is not a profile name: use letters, digits, '-', '_' and '.', without '/' or a leading '.', e.g. prod"
+    )]
+    BadName(String),
+    #[error("no profile '{name}' in {dir} (wsmon profile list shows them)")]
+    NotFound { name: String, dir: PathBuf },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}\nThe file was left as it is: fix it, or remove it with wsmon profile rm, then save again.")]
+    WouldOverwrite(Box<ProfileError>),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("no configuration directory: set WSMON_CONFIG_DIR")]
+    NoConfigDir,
+}
+
+impl ProfileError {
+    fn io(path: &Path, source: std::io::Error) -> ProfileError {
+        ProfileError::Io { path: path.to_path_buf(), source }
+    }
+}
+
+/// Parse a profile's text; errors name the file, line and column.
+pub fn parse(path: &Path, text: &str) -> Result<ProfileFile, ProfileError> {
+    let file: ProfileFile = toml::from_str(text).map_err(|error| {
+        let (line, column) = error.span().map_or((1, 1), |span| line_and_column(text, span.start));
+        ProfileError::Parse { path: path.to_path_buf(), line, column, message: error.message().trim().to_string() }
+    })?;
+    validate(path, &file)?;
+    Ok(file)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    (line, column)
+}
+
+/// What parsing alone cannot see: duplicate names, header syntax.
+fn validate(path: &Path, file: &ProfileFile) -> Result<(), ProfileError> {
+    let invalid = |message: String| ProfileError::Invalid { path: path.to_path_buf(), message };
+    let mut names = HashSet::new();
+    for (index, entry) in file.connections.iter().enumerate() {
+        let which = format!("connection #{} '{}'", index + 1, entry.name);
+        if entry.name.trim().is_empty() {
+            return Err(invalid(format!("connection #{} has an empty name", index + 1)));
+        }
+        if !names.insert(entry.name.as_str()) {
+            return Err(invalid(format!("{which}: the name is used twice; names must be unique")));
+        }
+        for (name, value) in &entry.headers {
+            parse_header(&format!("{name}: {value}")).map_err(|error| invalid(format!("{which}: {error}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Settings layered: wsmon's defaults, then `over`.
+pub fn apply(settings: &Settings, options: &mut ConnOptions) {
+    if let Some(timeout) = settings.connect_timeout {
+        options.connect_timeout = timeout.0;
+    }
+    if let Some(interval) = settings.ping_interval {
+        options.ping_interval = (!interval.0.is_zero()).then_some(interval.0);
+    }
+    if let Some(timeout) = settings.ping_timeout {
+        options.ping_timeout = timeout.0;
+    }
+    if let Some(window) = settings.stability_window {
+        options.stability_window = window.0;
+    }
+    if let Some(size) = settings.max_message {
+        options.max_message_size = size.0;
+    }
+    // Later overrides win, so a connection's rules go after the defaults'.
+    options.rules.overrides.extend(settings.reconnect.iter().map(|(key, value)| (key.selector(), value.0)));
+}
+
+impl ProfileFile {
+    /// The connection specs: defaults, then the profile's `[defaults]`,
+    /// then each entry's own settings, then `cli` (the command line's flags).
+    pub fn specs(&self, path: &Path, cli: impl Fn(&mut ConnOptions)) -> Result<Vec<ConnSpec>, ProfileError> {
+        self.connections
+            .iter()
+            .map(|entry| {
+                let mut options = ConnOptions::default();
+                apply(&self.defaults, &mut options);
+                apply(&entry.overrides(), &mut options);
+                options.headers = entry.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                options.subprotocols = entry.subprotocols.clone();
+                options.origin = entry.origin.clone();
+                options.send_on_open = entry.send_on_open.clone();
+                cli(&mut options);
+                if let Some(variable) = missing_variables(&options.headers).first() {
+                    return Err(ProfileError::Invalid {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "connection '{}' needs the environment variable {variable}, which is not set",
+                            entry.name
+                        ),
+                    });
+                }
+                Ok(ConnSpec { name: entry.name.clone(), url: entry.url.0.clone(), options })
+            })
+            .collect()
+    }
+
+    /// A profile of these connections, keeping their settings that differ
+    /// from wsmon's defaults.
+    pub fn from_specs(specs: &[ConnSpec]) -> ProfileFile {
+        let defaults = ConnOptions::default();
+        let connections = specs
+            .iter()
+            .map(|spec| {
+                let options = &spec.options;
+                let differs = |a: std::time::Duration, b: std::time::Duration| (a != b).then_some(format::Human(a));
+                ConnectionEntry {
+                    name: spec.name.clone(),
+                    url: format::WsUrl(spec.url.clone()),
+                    headers: options.headers.iter().cloned().collect(),
+                    subprotocols: options.subprotocols.clone(),
+                    origin: options.origin.clone(),
+                    send_on_open: options.send_on_open.clone(),
+                    connect_timeout: differs(options.connect_timeout, defaults.connect_timeout),
+                    ping_interval: (options.ping_interval != defaults.ping_interval)
+                        .then(|| format::Human(options.ping_interval.unwrap_or_default())),
+                    ping_timeout: differs(options.ping_timeout, defaults.ping_timeout),
+                    stability_window: differs(options.stability_window, defaults.stability_window),
+                    max_message: (options.max_message_size != defaults.max_message_size)
+                        .then_some(format::Size(options.max_message_size)),
+                    reconnect: options
+                        .rules
+                        .overrides
+                        .iter()
+                        .map(|(selector, setting)| {
+                            let key = match *selector {
+                                crate::engine::policy::Selector::Code(code) => format::SelectorKey::Code(code),
+                                crate::engine::policy::Selector::Class(class) => format::SelectorKey::Class(class),
+                            };
+                            (format::RuleKey(key), format::RuleValue(*setting))
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        ProfileFile { defaults: Settings::default(), connections }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+//! Profiles on real files in a temporary directory.
+
+use std::os::unix::fs::PermissionsExt;
+
+use super::*;
+use crate::close::Class;
+use crate::engine::policy::{DelayRange, RuleSetting, Selector};
+
+const EXAMPLE: &str = r#"
+[defaults]
+ping_interval = "5s"
+connect_timeout = "3s"
+
+[defaults.reconnect]
+1012 = "5s..30s"
+protocol_error = "off"
+
+[[connection]]
+name = "api"
+url = "wss://api.example.com/feed"
+headers = { Authorization = "Bearer ${WSMON_TEST_TOKEN}" }
+subprotocols = ["graphql-ws"]
+ping_timeout = "2s"
+
+[connection.reconnect]
+1002 = "20s"
+
+[[connection]]
+name = "chat"
+url = "ws://127.0.0.1:9000/ws"
+"#;
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::at(dir.path().join("profiles"));
+    (dir, store)
+}
+
+fn write(store: &Store, name: &str, text: &str) -> PathBuf {
+    std::fs::create_dir_all(store.dir()).unwrap();
+    let path = store.path_of(name).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn error_of(text: &str) -> String {
+    let (_dir, store) = store();
+    write(&store, "p", text);
+    store.load("p").unwrap_err().to_string()
+}
+
+#[test]
+fn a_profile_layers_defaults_entries_and_the_command_line() {
+    let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
+    // SAFETY: the only test reading this variable sets it first.
+    unsafe { std::env::set_var("WSMON_TEST_TOKEN", "t0k3n") };
+    let specs =
+        file.specs(Path::new("p.toml"), |options| options.ping_timeout = std::time::Duration::from_secs(7)).unwrap();
+    let api = &specs[0].options;
+    assert_eq!(api.ping_interval, Some(std::time::Duration::from_secs(5)));
+    assert_eq!(api.connect_timeout, std::time::Duration::from_secs(3));
+    assert_eq!(api.ping_timeout, std::time::Duration::from_secs(7), "the command line wins");
+    assert_eq!(api.headers, [("Authorization".to_string(), "Bearer ${WSMON_TEST_TOKEN}".to_string())]);
+    assert_eq!(
+        api.rules.overrides,
+        [
+            (Selector::Code(1012), RuleSetting::Delay(DelayRange::new(5_000, 30_000))),
+            (Selector::Class(Class::ProtocolError), RuleSetting::Off),
+            (Selector::Code(1002), RuleSetting::Delay(DelayRange::fixed(20_000))),
+        ]
+    );
+    assert_eq!(specs[1].name, "chat");
+}
+
+#[test]
+fn an_unset_secret_names_the_connection_and_the_variable() {
+    let text = EXAMPLE.replace("WSMON_TEST_TOKEN", "WSMON_TEST_SURELY_UNSET");
+    let file = parse(Path::new("p.toml"), &text).unwrap();
+    let error = file.specs(Path::new("p.toml"), |_| {}).unwrap_err().to_string();
+    assert!(error.contains("'api'") && error.contains("WSMON_TEST_SURELY_UNSET"), "{error}");
+}
+
+#[test]
+fn save_then_load_gives_the_same_profile_and_keeps_secrets_unexpanded() {
+    let (_dir, store) = store();
+    let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
+    let path = store.save("prod", &file).unwrap();
+    assert_eq!(store.load("prod").unwrap().1, file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("${WSMON_TEST_TOKEN}"), "{text}");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn saving_keeps_the_previous_version_as_bak() {
+    let (_dir, store) = store();
+    let first = parse(Path::new("p.toml"), EXAMPLE).unwrap();
+    let path = store.save("prod", &first).unwrap();
+    let first_text = std::fs::read_to_string(&path).unwrap();
+    let mut second = first.clone();
+    second.connections.pop();
+    store.save("prod", &second).unwrap();
+    let backup = std::fs::read_to_string(path.with_extension("toml.bak")).unwrap();
+    assert_eq!(backup, first_text);
+    assert_eq!(store.load("prod").unwrap().1, second);
+}
+
+#[test]
+fn a_corrupt_file_is_never_overwritten_and_its_error_has_line_and_column() {
+    let (_dir, store) = store();
+    let corrupt = "[[connection]]\nname = \"api\"\nurl = \"ws://h/\nping = 3\n";
+    let path = write(&store, "prod", corrupt);
+    let error = store.load("prod").unwrap_err().to_string();
+    assert!(error.starts_with(&format!("{}:3:", path.display())), "{error}");
+
+    let replacement = parse(Path::new("p.toml"), EXAMPLE).unwrap();
+    let refused = store.save("prod", &replacement).unwrap_err().to_string();
+    assert!(refused.contains("left as it is"), "{refused}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupt, "the bytes are untouched");
+}
+
+#[test]
+fn unknown_keys_are_errors_that_name_the_key_and_where() {
+    let error = error_of("[[connection]]\nname = \"a\"\nurl = \"ws://h/\"\npign_interval = \"5s\"\n");
+    assert!(error.contains(":4:1:") && error.contains("pign_interval"), "{error}");
+    let error = error_of("[defaults]\ntimeout = \"5s\"\n");
+    assert!(error.contains(":2:1:") && error.contains("timeout"), "{error}");
+}
+
+#[test]
+fn bad_values_name_the_entry_or_the_spot() {
+    let error =
+        error_of("[[connection]]\nname = \"a\"\nurl = \"ws://h/\"\n[[connection]]\nname = \"a\"\nurl = \"ws://i/\"\n");
+    assert!(error.contains("connection #2 'a'") && error.contains("twice"), "{error}");
+
+    let error = error_of("[[connection]]\nname = \"a\"\nurl = \"http://h/\"\n");
+    assert!(error.contains(":3:7:") && error.contains("did you mean ws://h/"), "{error}");
+
+    let error = error_of("[[connection]]\nname = \"a\"\nurl = \"ws://h/\"\nping_timeout = \"soon\"\n");
+    assert!(error.contains(":4:16:") && error.contains("'soon' is not a duration"), "{error}");
+
+    let error = error_of("[defaults.reconnect]\nrestart_wave = \"1s\"\n");
+    assert!(error.contains(":2:1:") && error.contains("'restart_wave'"), "{error}");
+
+    let error = error_of("[[connection]]\nname = \"a\"\nurl = \"ws://h/\"\nheaders = { \"Bad Name\" = \"x\" }\n");
+    assert!(error.contains("connection #1 'a'") && error.contains("header name"), "{error}");
+}
+
+#[test]
+fn names_that_are_not_plain_file_names_are_refused() {
+    let (_dir, store) = store();
+    for bad in ["", "../x", "/", "a/b", ".hidden", "a b", "x\u{1b}"] {
+        let error = store.path_of(bad).unwrap_err();
+        assert!(matches!(error, ProfileError::BadName(_)), "{bad:?}");
+        assert!(error.to_string().contains("e.g. prod"));
+    }
+    assert!(store.path_of("prod-eu_2.v1").is_ok());
+}
+
+#[test]
+fn concurrent_saves_of_one_profile_leave_a_file_that_parses() {
+    let (_dir, store) = store();
+    let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
+    std::thread::scope(|scope| {
+        for i in 0..8 {
+            let (store, mut file) = (&store, file.clone());
+            scope.spawn(move || {
+                for round in 0..10 {
+                    file.connections[1].name = format!("chat-{i}-{round}");
+                    store.save("shared", &file).unwrap();
+                }
+            });
+        }
+    });
+    let (_, saved) = store.load("shared").unwrap();
+    assert_eq!(saved.connections.len(), 2);
+    assert!(saved.connections[1].name.starts_with("chat-"));
+}
+
+#[test]
+fn list_and_remove() {
+    let (_dir, store) = store();
+    assert!(store.list().unwrap().is_empty(), "no directory yet: no profiles");
+    store.save("b", &parse(Path::new("p.toml"), EXAMPLE).unwrap()).unwrap();
+    write(&store, "a", "not toml [");
+    let listed = store.list().unwrap();
+    assert_eq!(listed.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert!(listed[0].connections.is_err());
+    assert_eq!(listed[1].connections, Ok(2));
+    let backup = store.remove("b").unwrap();
+    assert!(backup.exists() && !store.exists("b").unwrap());
+    assert!(matches!(store.remove("b"), Err(ProfileError::NotFound { .. })));
+}
+
+#[test]
+fn specs_round_trip_through_a_profile() {
+    let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
+    unsafe { std::env::set_var("WSMON_TEST_TOKEN", "t0k3n") };
+    let specs = file.specs(Path::new("p.toml"), |_| {}).unwrap();
+    let again = ProfileFile::from_specs(&specs).specs(Path::new("p.toml"), |_| {}).unwrap();
+    for (a, b) in specs.iter().zip(&again) {
+        assert_eq!((&a.name, &a.url, &a.options.headers), (&b.name, &b.url, &b.options.headers));
+        assert_eq!(
+            (a.options.ping_interval, a.options.ping_timeout),
+            (b.options.ping_interval, b.options.ping_timeout)
+        );
+        // The same rules; their order only matters for a repeated selector, which a file cannot hold.
+        let (a, b) = (&a.options.rules.overrides, &b.options.rules.overrides);
+        assert!(a.len() == b.len() && a.iter().all(|rule| b.contains(rule)), "{a:?} vs {b:?}");
+    }
+}
