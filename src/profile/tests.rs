@@ -210,3 +210,43 @@ fn specs_round_trip_through_a_profile() {
         assert!(a.len() == b.len() && a.iter().all(|rule| b.contains(rule)), "{a:?} vs {b:?}");
     }
 }
+
+#[test]
+fn the_shipped_example_parses_and_validates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/profiles/example.toml");
+    let file = parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(file.connections.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["api", "chat-eu", "local"]);
+    unsafe { std::env::set_var("API_TOKEN", "example") };
+    let specs = file.specs(&path, |_| {}).unwrap();
+    assert_eq!(specs[1].options.ping_interval, Some(std::time::Duration::from_secs(5)));
+    assert_eq!(specs[0].options.ping_interval, Some(std::time::Duration::from_secs(15)));
+    assert_eq!(specs[0].options.subprotocols, ["graphql-transport-ws"]);
+}
+
+#[test]
+fn the_shipped_example_states_the_defaults_it_claims() {
+    // The example's [defaults] timeouts are wsmon's own defaults: a user
+    // who copies it changes nothing by accident.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/profiles/example.toml");
+    let file = parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut options = ConnOptions::default();
+    let defaults = options.clone();
+    let timing_only = Settings { reconnect: Default::default(), ..file.defaults.clone() };
+    apply(&timing_only, &mut options);
+    assert_eq!(
+        (
+            options.connect_timeout,
+            options.ping_interval,
+            options.ping_timeout,
+            options.stability_window,
+            options.max_message_size
+        ),
+        (
+            defaults.connect_timeout,
+            defaults.ping_interval,
+            defaults.ping_timeout,
+            defaults.stability_window,
+            defaults.max_message_size
+        )
+    );
+}
