@@ -41,7 +41,7 @@ pub struct Cli {
 pub enum Command {
     /// Watch without a screen: one line per event, a summary at the end, an
     /// exit code for CI gates.
-    Watch(WatchArgs),
+    Watch(Box<WatchArgs>),
     /// Explain WebSocket close codes; two codes are compared side by side
     /// (e.g. `wsmon codes 1002 1012`).
     Codes {
@@ -69,7 +69,7 @@ pub enum ProfileAction {
         #[arg(value_name = "URL|NAME=URL", required = true, value_parser = parse_target)]
         targets: Vec<(Option<String>, url::Url)>,
         #[command(flatten)]
-        connection: ConnectionArgs,
+        connection: Box<ConnectionArgs>,
     },
     /// Remove a profile (its last version stays as NAME.toml.bak).
     Rm { name: String },
@@ -169,6 +169,12 @@ pub struct ConnectionArgs {
     /// Largest message accepted (e.g. 64KiB); larger ones close with 1009. [default: 1MiB]
     #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
     max_message: Option<usize>,
+    /// Also trust the CA certificates in this PEM file (a private CA).
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Accept any server certificate. For test fleets only: shown in red.
+    #[arg(long)]
+    insecure: bool,
 }
 
 impl ConnectionArgs {
@@ -191,6 +197,12 @@ impl ConnectionArgs {
         }
         if let Some(size) = self.max_message {
             options.max_message_size = size;
+        }
+        if let Some(ca_file) = &self.ca_file {
+            options.tls.ca_file = Some(ca_file.clone());
+        }
+        if self.insecure {
+            options.tls.insecure = true;
         }
     }
 
@@ -223,7 +235,7 @@ fn select(
         let store = Store::open()?;
         let (path, file) = store.load(name)?;
         specs = file.specs(&path, |options| flags.apply(options))?;
-        crate::profile::apply(&file.defaults, &mut defaults);
+        crate::profile::apply_from(&file.defaults, path.parent().unwrap_or(std::path::Path::new(".")), &mut defaults);
         label = name.to_string();
     }
     flags.apply(&mut defaults);
@@ -282,7 +294,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", crate::codes::render(&codes));
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Watch(args)) => watch(args),
+        Some(Command::Watch(args)) => watch(*args),
         Some(Command::Profile { action }) => profile_command(action),
         None => {
             let Selection { specs, label, defaults } = select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;

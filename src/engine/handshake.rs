@@ -6,14 +6,12 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -60,7 +58,8 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
     let transport = if spec.url.scheme() == "wss" {
         let name = ServerName::try_from(host.clone())
             .map_err(|error| fail(Stage::Tls, format!("'{host}' is not a valid TLS server name: {error}")))?;
-        let tls = staged(limit, "TLS handshake", tls_connector().connect(name, tcp))
+        let connector = super::tls::connector(&spec.options.tls).map_err(|detail| fail(Stage::Tls, detail))?;
+        let tls = staged(limit, "TLS handshake", connector.connect(name, tcp))
             .await?
             .map_err(|error| fail(Stage::Tls, error.to_string()))?;
         Transport::Tls(Box::new(tls))
@@ -141,29 +140,6 @@ fn describe_io(error: &io::Error) -> String {
         io::ErrorKind::ConnectionRefused => "connection refused".into(),
         _ => error.to_string(),
     }
-}
-
-/// Built once: webpki's roots plus the system's, so `wss://` works out of the box.
-fn tls_connector() -> TlsConnector {
-    static CONNECTOR: OnceLock<TlsConnector> = OnceLock::new();
-    CONNECTOR
-        .get_or_init(|| {
-            let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-            let native = rustls_native_certs::load_native_certs();
-            for error in &native.errors {
-                tracing::warn!("system certificate store: {error}");
-            }
-            let (added, ignored) = roots.add_parsable_certificates(native.certs);
-            tracing::debug!(added, ignored, "system root certificates");
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default TLS versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            TlsConnector::from(Arc::new(config))
-        })
-        .clone()
 }
 
 /// A TCP stream, with or without TLS over it.

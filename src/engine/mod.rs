@@ -8,6 +8,7 @@ mod handshake;
 mod observe;
 pub mod policy;
 pub mod spec;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;

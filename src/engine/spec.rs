@@ -8,6 +8,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
 use super::policy::Rules;
+use super::tls::TlsOptions;
 
 /// One connection to monitor.
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ pub struct ConnOptions {
     /// Largest message (and frame) accepted; larger ones close with 1009.
     pub max_message_size: usize,
     pub rules: Rules,
+    pub tls: TlsOptions,
 }
 
 impl Default for ConnOptions {
@@ -50,6 +52,7 @@ impl Default for ConnOptions {
             stability_window: Duration::from_secs(10),
             max_message_size: 1 << 20,
             rules: Rules::default(),
+            tls: TlsOptions::default(),
         }
     }
 }

@@ -43,6 +43,20 @@ pub struct Settings {
     /// Close code or class → first delay (`"1s..5s"`, `"10s"`) or `"off"`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reconnect: BTreeMap<RuleKey, RuleValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
+}
+
+/// TLS extras: a private CA to trust; `insecure` only when asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// A PEM file of CA certificates; relative paths are relative to the profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Accept any certificate (shown in red). For test fleets only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insecure: Option<bool>,
 }
 
 impl Settings {
@@ -77,6 +91,8 @@ pub struct ConnectionEntry {
     pub max_message: Option<Size>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reconnect: BTreeMap<RuleKey, RuleValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
 }
 
 impl ConnectionEntry {
@@ -89,6 +105,7 @@ impl ConnectionEntry {
             stability_window: self.stability_window,
             max_message: self.max_message,
             reconnect: self.reconnect.clone(),
+            tls: self.tls.clone(),
         }
     }
 }

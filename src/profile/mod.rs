@@ -77,7 +77,21 @@ fn validate(path: &Path, file: &ProfileFile) -> Result<(), ProfileError> {
     Ok(())
 }
 
-/// Settings layered: wsmon's defaults, then `over`.
+/// Lay `settings` over `options`. A relative CA file is taken relative to
+/// `base` (the profile's directory).
+pub fn apply_from(settings: &Settings, base: &Path, options: &mut ConnOptions) {
+    apply(settings, options);
+    if let Some(tls) = &settings.tls {
+        if let Some(ca_file) = &tls.ca_file {
+            options.tls.ca_file = Some(base.join(ca_file));
+        }
+        if let Some(insecure) = tls.insecure {
+            options.tls.insecure = insecure;
+        }
+    }
+}
+
+/// Lay `settings` (all but the TLS paths) over `options`.
 pub fn apply(settings: &Settings, options: &mut ConnOptions) {
     if let Some(timeout) = settings.connect_timeout {
         options.connect_timeout = timeout.0;
@@ -106,8 +120,9 @@ impl ProfileFile {
             .iter()
             .map(|entry| {
                 let mut options = ConnOptions::default();
-                apply(&self.defaults, &mut options);
-                apply(&entry.overrides(), &mut options);
+                let base = path.parent().unwrap_or(Path::new("."));
+                apply_from(&self.defaults, base, &mut options);
+                apply_from(&entry.overrides(), base, &mut options);
                 options.headers = entry.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 options.subprotocols = entry.subprotocols.clone();
                 options.origin = entry.origin.clone();
@@ -162,6 +177,10 @@ impl ProfileFile {
                             (format::RuleKey(key), format::RuleValue(*setting))
                         })
                         .collect(),
+                    tls: (options.tls != defaults.tls).then(|| format::TlsSettings {
+                        ca_file: options.tls.ca_file.clone(),
+                        insecure: options.tls.insecure.then_some(true),
+                    }),
                 }
             })
             .collect();

@@ -250,3 +250,19 @@ fn the_shipped_example_states_the_defaults_it_claims() {
         )
     );
 }
+
+#[test]
+fn tls_extras_resolve_relative_to_the_profile_and_round_trip() {
+    let text = "[defaults.tls]\nca_file = \"certs/ca.pem\"\n\n[[connection]]\nname = \"a\"\nurl = \"wss://h/\"\ntls = { insecure = true }\n";
+    let path = Path::new("/home/me/.config/wsmon/profiles/p.toml");
+    let file = parse(path, text).unwrap();
+    let specs = file.specs(path, |_| {}).unwrap();
+    let tls = &specs[0].options.tls;
+    assert_eq!(tls.ca_file.as_deref(), Some(Path::new("/home/me/.config/wsmon/profiles/certs/ca.pem")));
+    assert!(tls.insecure);
+    let again = ProfileFile::from_specs(&specs).specs(path, |_| {}).unwrap();
+    assert_eq!(again[0].options.tls, *tls);
+    assert!(
+        error_of("[[connection]]\nname = \"a\"\nurl = \"wss://h/\"\ntls = { verify = false }\n").contains("verify")
+    );
+}

@@ -222,6 +222,11 @@ impl App {
         }
     }
 
+    /// Whether certificate checks are off for this connection.
+    pub fn is_insecure(&self, id: ConnId) -> bool {
+        self.specs.get(id.index()).and_then(Option::as_ref).is_some_and(|spec| spec.options.tls.insecure)
+    }
+
     /// The engine started `spec` as `id`: remember it for saving.
     pub fn register(&mut self, id: ConnId, spec: ConnSpec) {
         if self.specs.len() <= id.index() {

@@ -58,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &mut App, now: Ts) {
     let end = (app.table_offset + visible).min(order.len());
     let rows = order[app.table_offset..end].iter().enumerate().map(|(i, id)| {
         let conn = &app.model.connections()[id.index()];
-        let row = row(conn, now, theme, inner.width >= NARROW);
+        let row = row(conn, now, theme, inner.width >= NARROW, app.is_insecure(*id));
         if Some(app.table_offset + i) == selected { row.style(theme.selected()) } else { row }
     });
     let header = Row::new(["NAME", "STATE", "UP", "RTT", "LAST CLOSE", "#", "NEXT"]).style(theme.title());
@@ -73,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &mut App, now: Ts) {
     }
 }
 
-fn row(conn: &Connection, now: Ts, theme: Theme, wide: bool) -> Row<'static> {
+fn row(conn: &Connection, now: Ts, theme: Theme, wide: bool, insecure: bool) -> Row<'static> {
     let (symbol, label) = (symbol(conn.state, conn.attention), state_label(conn.state, conn.attention));
     let state = Line::from(Span::styled(format!("{symbol} {label}"), theme.state(conn.state, conn.attention)));
     let up = conn.opened_at.map_or("-".into(), |opened| duration_ms(now.millis_since(opened)));
@@ -89,7 +89,12 @@ fn row(conn: &Connection, now: Ts, theme: Theme, wide: bool) -> Row<'static> {
         _ => "-".into(),
     };
     Row::new([
-        Cell::from(escape(&conn.name).into_owned()),
+        if insecure {
+            // Certificate checks are off: never let that look normal.
+            Cell::from(format!("{} (insecure)", escape(&conn.name))).style(theme.error())
+        } else {
+            Cell::from(escape(&conn.name).into_owned())
+        },
         Cell::from(state),
         Cell::from(up),
         Cell::from(rtt),
