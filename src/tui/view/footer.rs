@@ -24,6 +24,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let mut spans = Vec::new();
+    // What just happened comes first: it is what the user is looking for.
+    if let Some(status) = &app.status {
+        let style = if status.error { theme.error() } else { theme.title() };
+        spans.push(Span::styled(format!(" {} ·", escape(&status.text)), style));
+    }
     for binding in BINDINGS {
         let Some(word) = binding.footer else { continue };
         let key = binding.label.split(' ').next().unwrap_or(binding.label);
@@ -32,10 +37,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     if !app.rows.filter.is_empty() {
         spans.push(Span::styled(format!(" filter: {} ", escape(&app.rows.filter)), theme.title()));
-    }
-    if let Some(status) = &app.status {
-        let style = if status.error { theme.error() } else { theme.dim() };
-        spans.push(Span::styled(format!(" {}", escape(&status.text)), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
