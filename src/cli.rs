@@ -3,6 +3,7 @@
 //! instead, and exit status 2 (clap's usage-error status).
 
 use std::io;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,12 +11,17 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::close::Class;
+use crate::demo::{DemoOptions, Fleet};
 use crate::engine::spec::{dedupe_names, default_name, parse_header, parse_target};
 use crate::engine::{ConnOptions, ConnSpec};
 use crate::format::parse_duration;
 use crate::headless::{self, WatchOptions};
+use crate::model::Model;
 use crate::profile::{ProfileError, ProfileFile, Store};
-use crate::tui::TuiOptions;
+use crate::recording;
+use crate::report::Report;
+use crate::text::escape;
+use crate::tui::{Source, TuiOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,13 +41,21 @@ pub struct Cli {
     profile: Option<String>,
     #[command(flatten)]
     connection: ConnectionArgs,
+    #[command(flatten)]
+    session: SessionArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// A local fleet playing a rolling deployment (1012 waves, a broken
+    /// proxy, 1013 and 1006), watched in the TUI: no server needed.
+    Demo(Box<DemoArgs>),
     /// Watch without a screen: one line per event, a summary at the end, an
     /// exit code for CI gates.
     Watch(Box<WatchArgs>),
+    /// Open a recorded session (a session log or `watch --json` output) in
+    /// the TUI, or write its report; without FILE, list the session logs.
+    Replay(ReplayArgs),
     /// Explain WebSocket close codes; two codes are compared side by side
     /// (e.g. `wsmon codes 1002 1012`).
     Codes {
@@ -140,6 +154,62 @@ pub struct WatchArgs {
     /// seen, e.g. --fail-on protocol_error,handshake
     #[arg(long, value_name = "CLASS,...", value_delimiter = ',', value_parser = parse_class)]
     fail_on: Vec<Class>,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Services in the fleet; every deployment restarts them in turn.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=50))]
+    services: u16,
+    /// Connections to each service.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    connections: u16,
+    /// The script's seed: the same seed plays the same deployment. [default: random, shown in the title]
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Play the script this many times faster (its timings and the
+    /// reconnect delays are divided by it).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_speed)]
+    speed: f64,
+    /// Stop deploying after this many deployments (the fleet keeps running).
+    #[arg(long, value_name = "N")]
+    deployments: Option<u32>,
+    /// No screen: run the demo under `watch` (readable lines, or --json).
+    #[arg(long)]
+    headless: bool,
+    /// With --headless: JSON Lines, like `watch --json`.
+    #[arg(long, requires = "headless")]
+    json: bool,
+    /// With --headless: stop after this long (e.g. 90s).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "headless")]
+    duration: Option<Duration>,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A session log (run `wsmon replay` to list them) or saved `watch --json` output.
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Write the session's report to FILE (.md or .json) instead of opening the TUI.
+    #[arg(long, value_name = "FILE", value_parser = crate::report::parse_path)]
+    report: Option<PathBuf>,
+}
+
+/// What a live session leaves behind.
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// Write a deployment report on exit: Markdown for FILE.md, JSON for
+    /// FILE.json (in the TUI, R writes one at any time).
+    #[arg(long, value_name = "FILE", value_parser = crate::report::parse_path)]
+    report: Option<PathBuf>,
+    /// Do not log this session (logs are kept in the data directory's
+    /// sessions/ folder for `wsmon replay`).
+    #[arg(long)]
+    no_log: bool,
 }
 
 /// How to connect: shared by every connection given on the command line.
@@ -264,6 +334,13 @@ fn parse_code(text: &str) -> Result<u16, String> {
     text.trim().parse().map_err(|_| format!("'{text}' is not a close code: give a number such as 1002 or 1012"))
 }
 
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(speed) if (0.1..=100.0).contains(&speed) => Ok(speed),
+        _ => Err(format!("'{text}' is not a speed: give a factor from 0.1 to 100, e.g. 2 or 0.5")),
+    }
+}
+
 fn parse_class(text: &str) -> Result<Class, String> {
     Class::from_name(text.trim()).ok_or_else(|| {
         let names: Vec<_> = Class::ALL.iter().map(|class| class.as_str()).collect();
@@ -294,16 +371,131 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", crate::codes::render(&codes));
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Demo(args)) => demo(*args),
         Some(Command::Watch(args)) => watch(*args),
+        Some(Command::Replay(args)) => replay(args),
         Some(Command::Profile { action }) => profile_command(action),
         None => {
             let Selection { specs, label, defaults } = select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
-            let options = TuiOptions { specs, label, defaults, profiles: Store::open()? };
-            init_file_logging();
-            runtime()?.block_on(crate::tui::run(options))?;
-            Ok(ExitCode::SUCCESS)
+            let options = TuiOptions {
+                source: Source::Live { specs, record: !cli.session.no_log },
+                label,
+                defaults,
+                profiles: Store::open()?,
+                report: cli.session.report,
+            };
+            tui(&runtime()?, options)
         }
     }
+}
+
+fn tui(runtime: &tokio::runtime::Runtime, options: TuiOptions) -> anyhow::Result<ExitCode> {
+    init_file_logging();
+    let outcome = runtime.block_on(crate::tui::run(options))?;
+    if let Some(path) = outcome.report {
+        eprintln!("wsmon: report written to {}", path.display());
+    }
+    if let Some(path) = outcome.log {
+        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    // Short seeds are easy to retype.
+    let seed = args.seed.unwrap_or_else(|| fastrand::u64(1..100_000));
+    let options = DemoOptions {
+        services: args.services.into(),
+        connections: args.connections.into(),
+        seed,
+        speed: args.speed,
+        deployments: args.deployments,
+    };
+    let label = format!("demo (seed {seed})");
+    let runtime = runtime()?;
+    let fleet = runtime.block_on(Fleet::start(&options)).context("starting the demo fleet on 127.0.0.1")?;
+    let specs = fleet.specs.clone();
+    let code = if args.headless {
+        let options = WatchOptions {
+            specs,
+            label,
+            json: args.json,
+            duration: args.duration,
+            fail_on: Vec::new(),
+            record: !args.session.no_log,
+            report: args.session.report,
+        };
+        run_watch(&runtime, options)
+    } else {
+        let options = TuiOptions {
+            source: Source::Live { specs, record: !args.session.no_log },
+            label,
+            defaults: ConnOptions::default(),
+            profiles: Store::open()?,
+            report: args.session.report,
+        };
+        tui(&runtime, options)
+    };
+    drop(fleet);
+    code
+}
+
+fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let Some(path) = args.file else { return list_session_logs() };
+    let mut model = Model::default();
+    let replayed = crate::replay::read(&path, |event| model.apply(event))
+        .with_context(|| format!("reading {}", path.display()))?;
+    const SHOWN: usize = 10;
+    for skipped in replayed.skipped.iter().take(SHOWN) {
+        eprintln!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, escape(&skipped.reason));
+    }
+    if replayed.skipped.len() > SHOWN {
+        eprintln!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
+    }
+    let Some(end) = replayed.end else {
+        anyhow::bail!(ProfileError::Invalid {
+            path: path.clone(),
+            message: "no wsmon events in this file: replay reads session logs and `wsmon watch --json` output".into(),
+        });
+    };
+    let label = log_label(&path);
+    if let Some(report) = args.report {
+        Report::new(&label, model.summary(end), end)
+            .write(&report)
+            .with_context(|| format!("writing the report to {}", report.display()))?;
+        eprintln!("wsmon: report written to {}", report.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = TuiOptions {
+        source: Source::Replay { model: Box::new(model), end },
+        label,
+        defaults: ConnOptions::default(),
+        profiles: Store::open()?,
+        report: None,
+    };
+    tui(&runtime()?, options)
+}
+
+/// A log's name without the directory and extension.
+fn log_label(path: &Path) -> String {
+    let stem = path.file_stem().unwrap_or(path.as_os_str()).to_string_lossy();
+    format!("replay {}", escape(&stem))
+}
+
+fn list_session_logs() -> anyhow::Result<ExitCode> {
+    let dir = recording::sessions_dir().context("no data directory: set WSMON_DATA_DIR")?;
+    let logs = match recording::list(&dir) {
+        Ok(logs) => logs,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", dir.display())),
+    };
+    if logs.is_empty() {
+        println!("No session logs in {} yet: every TUI and watch session writes one.", dir.display());
+    }
+    for log in logs {
+        println!("{:>10}  {}", crate::format::size(log.bytes), log.path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -311,7 +503,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
-    init_stderr_logging();
     let selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
     if selection.specs.is_empty() {
         anyhow::bail!(ProfileError::Invalid {
@@ -320,11 +511,28 @@ fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
                 .into(),
         });
     }
-    let options =
-        WatchOptions { specs: selection.specs, json: args.json, duration: args.duration, fail_on: args.fail_on };
-    let runtime = runtime()?;
+    let options = WatchOptions {
+        specs: selection.specs,
+        label: selection.label,
+        json: args.json,
+        duration: args.duration,
+        fail_on: args.fail_on,
+        record: !args.session.no_log,
+        report: args.session.report,
+    };
+    run_watch(&runtime()?, options)
+}
+
+fn run_watch(runtime: &tokio::runtime::Runtime, options: WatchOptions) -> anyhow::Result<ExitCode> {
+    init_stderr_logging();
+    let json = options.json;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let outcome = runtime.block_on(headless::watch(options, &mut stdout, headless::interrupted()));
+    if let Ok(outcome) = &outcome
+        && let Some(path) = outcome.log.as_ref().filter(|_| !json)
+    {
+        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
+    }
     match outcome {
         Ok(outcome) if outcome.failed => Ok(ExitCode::from(1)),
         Ok(_) => Ok(ExitCode::SUCCESS),

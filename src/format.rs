@@ -54,9 +54,23 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("'{text}' is not a size; write it like 65536, 64KiB or 1MiB"))
 }
 
+/// A byte count for people: `512 B`, `3.4 KiB`, `12.0 MiB`.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..0x10_0000 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_print_in_binary_units() {
+        assert_eq!([size(512), size(3_500), size(12 << 20)], ["512 B", "3.4 KiB", "12.0 MiB"]);
+    }
 
     #[test]
     fn sizes_parse_or_explain() {

@@ -1,9 +1,11 @@
 //! `wsmon watch`: the engine without a screen. Every event becomes one line
 //! (readable, or JSON with `--json`); at the end (duration over, Ctrl-C or
 //! SIGTERM) the summary; the exit code says whether a `--fail-on` class was
-//! seen. Lines and summary read the same model the TUI reads.
+//! seen. Lines and summary read the same model the TUI reads. The session
+//! is logged (see `recording`) and, when asked, reported (see `report`).
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,6 +15,8 @@ use crate::engine::{ConnSpec, Engine, sleep_until_or_never};
 use crate::event::{Event, EventKind, Ts};
 use crate::format::{clock_ms, duration_ms};
 use crate::model::{Model, Percentiles, Summary};
+use crate::recording::Recorder;
+use crate::report::Report;
 use crate::text::escape;
 use crate::wire;
 
@@ -23,15 +27,23 @@ const BATCH: usize = 1024;
 
 pub struct WatchOptions {
     pub specs: Vec<ConnSpec>,
+    /// What is watched (a profile's name, "ad hoc"): names the log and the report.
+    pub label: String,
     pub json: bool,
     pub duration: Option<Duration>,
     pub fail_on: Vec<Class>,
+    /// Write a session log.
+    pub record: bool,
+    /// Write a report here at the end.
+    pub report: Option<PathBuf>,
 }
 
 pub struct WatchOutcome {
     pub summary: Summary,
     /// A `--fail-on` class was seen.
     pub failed: bool,
+    /// The complete session log.
+    pub log: Option<PathBuf>,
 }
 
 /// Watch until the duration ends or `stop` completes; write to `out`.
@@ -45,6 +57,7 @@ pub async fn watch(
         engine.add(spec);
     }
     let mut model = Model::default();
+    let mut recorder = options.record.then(|| start_recorder(&options.label)).flatten();
     let deadline = options.duration.map(|duration| Instant::now() + duration);
     let mut batch = Vec::with_capacity(BATCH);
     tokio::pin!(stop);
@@ -57,7 +70,10 @@ pub async fn watch(
                 for event in batch.drain(..) {
                     model.apply(&event);
                     write_event(out, &model, &event, options.json)?;
+                    record(&mut recorder, |log| log.record(&model, &event));
                 }
+                // Logged before shown: what a reader saw is on disk.
+                record(&mut recorder, Recorder::flush);
                 out.flush()?;
             }
             () = sleep_until_or_never(deadline) => break,
@@ -73,8 +89,35 @@ pub async fn watch(
     }
     out.flush()?;
     engine.shutdown(SHUTDOWN_GRACE).await;
+    let log = recorder.and_then(|log| match log.finish(&summary, now) {
+        Ok(path) => Some(path),
+        Err(error) => {
+            eprintln!("wsmon: the session log is incomplete: {error}");
+            None
+        }
+    });
+    if let Some(path) = &options.report {
+        match Report::new(&options.label, summary.clone(), now).write(path) {
+            Ok(()) => eprintln!("wsmon: report written to {}", path.display()),
+            Err(error) => eprintln!("wsmon: could not write the report to {}: {error}", path.display()),
+        }
+    }
     let failed = options.fail_on.iter().any(|class| model.totals().class_count(*class) > 0);
-    Ok(WatchOutcome { summary, failed })
+    Ok(WatchOutcome { summary, failed, log })
+}
+
+fn start_recorder(label: &str) -> Option<Recorder> {
+    Recorder::start(label).inspect_err(|error| eprintln!("wsmon: not logging this session: {error}")).ok()
+}
+
+/// Run a log write; after a failure (disk full) the session goes on unlogged.
+fn record(recorder: &mut Option<Recorder>, write: impl FnOnce(&mut Recorder) -> io::Result<()>) {
+    if let Some(log) = recorder
+        && let Err(error) = write(log)
+    {
+        eprintln!("wsmon: stopped logging this session to {}: {error}", log.path().display());
+        *recorder = None;
+    }
 }
 
 fn write_event(out: &mut impl Write, model: &Model, event: &Event, json: bool) -> io::Result<()> {

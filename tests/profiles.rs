@@ -13,10 +13,17 @@ use tokio::process::Command;
 const WSMON: &str = env!("CARGO_BIN_EXE_wsmon");
 
 async fn wsmon(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let output = tokio::time::timeout(LIMIT, Command::new(WSMON).args(args).env("WSMON_CONFIG_DIR", config).output())
-        .await
-        .expect("wsmon ends")
-        .expect("wsmon runs");
+    let output = tokio::time::timeout(
+        LIMIT,
+        Command::new(WSMON)
+            .args(args)
+            .env("WSMON_CONFIG_DIR", config)
+            .env("WSMON_DATA_DIR", config.join("data"))
+            .output(),
+    )
+    .await
+    .expect("wsmon ends")
+    .expect("wsmon runs");
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8");
     (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
 }
@@ -87,6 +94,7 @@ async fn watch_a_profile_end_to_end() {
     let mut child = Command::new(WSMON)
         .args(["watch", "--profile", "prod", "--json"])
         .env("WSMON_CONFIG_DIR", config.path())
+        .env("WSMON_DATA_DIR", config.path().join("data"))
         .env("WSMON_PROFILE_TEST_TOKEN", "s3cret-value")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -108,4 +116,8 @@ async fn watch_a_profile_end_to_end() {
     assert!(all.contains("\"conn\":\"edge\"") && all.contains("\"code\":1012"), "{all}");
     assert!(all.contains("\"rule\":\"1012\""), "the profile's own rule applied: {all}");
     assert!(!all.contains("s3cret-value"), "secrets never reach the events");
+    let logs: Vec<_> = std::fs::read_dir(config.path().join("data/sessions")).unwrap().collect();
+    assert_eq!(logs.len(), 1, "the session is logged");
+    let log = std::fs::read_to_string(logs[0].as_ref().unwrap().path()).unwrap();
+    assert!(log.contains("\"rule\":\"1012\"") && !log.contains("s3cret-value"), "nor the session log: {log}");
 }

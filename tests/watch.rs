@@ -3,79 +3,13 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
+use common::child::{Wsmon, run};
 use common::*;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 use wsmon::model::Model;
 use wsmon::wire::{Decoded, Replayer};
-
-const WSMON: &str = env!("CARGO_BIN_EXE_wsmon");
-
-/// A running `wsmon watch`, read line by line.
-struct Watch {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    /// Every line read so far.
-    seen: Vec<String>,
-}
-
-impl Watch {
-    fn start(args: &[&str]) -> Watch {
-        let mut child = Command::new(WSMON)
-            .arg("watch")
-            .args(args)
-            .env("WSMON_CONFIG_DIR", std::env::temp_dir().join("wsmon-tests-no-config"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("wsmon starts");
-        let lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
-        Watch { child, lines, seen: Vec::new() }
-    }
-
-    /// Read lines until one satisfies `done`; returns it.
-    async fn until(&mut self, done: impl Fn(&str) -> bool) -> String {
-        self.since(self.seen.len(), done).await
-    }
-
-    /// The first line from index `mark` on (already read or still to come)
-    /// that satisfies `done`.
-    async fn since(&mut self, mark: usize, done: impl Fn(&str) -> bool) -> String {
-        if let Some(line) = self.seen[mark.min(self.seen.len())..].iter().find(|line| done(line)) {
-            return line.clone();
-        }
-        let read = async {
-            while let Some(line) = self.lines.next_line().await.expect("readable stdout") {
-                self.seen.push(line.clone());
-                if done(&line) {
-                    return line;
-                }
-            }
-            panic!("wsmon ended before the expected line; output: {:#?}", self.seen);
-        };
-        tokio::time::timeout(LIMIT, read).await.unwrap_or_else(|_| panic!("timed out; output so far: {:#?}", self.seen))
-    }
-
-    /// Ctrl-C, then read the rest; returns the exit code.
-    async fn interrupt(&mut self) -> i32 {
-        let pid = self.child.id().expect("still running") as i32;
-        // SAFETY: sending a signal to our own child process.
-        unsafe { libc::kill(pid, libc::SIGINT) };
-        let rest = async {
-            while let Some(line) = self.lines.next_line().await.expect("readable stdout") {
-                self.seen.push(line);
-            }
-            self.child.wait().await.expect("wsmon exits")
-        };
-        let status = tokio::time::timeout(LIMIT, rest).await.expect("wsmon exits after Ctrl-C");
-        status.code().expect("an exit code")
-    }
-}
 
 fn json(line: &str) -> Value {
     serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
@@ -98,7 +32,8 @@ async fn a_rolling_restart_is_one_wave_and_its_log_replays_to_the_same_summary()
         names.iter().zip(&servers).map(|(name, server)| format!("{name}={}", url(server.address))).collect();
     let mut args: Vec<&str> = vec!["--json"];
     args.extend(targets.iter().map(String::as_str));
-    let mut watch = Watch::start(&args);
+    args.insert(0, "watch");
+    let mut watch = Wsmon::start(&args);
 
     for name in names {
         watch.since(0, |line| event_is(line, "open", name)).await;
@@ -118,7 +53,7 @@ async fn a_rolling_restart_is_one_wave_and_its_log_replays_to_the_same_summary()
     for name in names {
         watch.since(restarts_began, |line| event_is(line, "open", name)).await;
     }
-    assert_eq!(watch.interrupt().await, 0);
+    assert_eq!(watch.interrupt().await.0, 0);
 
     let summary_line = watch.seen.last().expect("a summary line").clone();
     let summary = json(&summary_line);
@@ -153,10 +88,10 @@ async fn a_rolling_restart_is_one_wave_and_its_log_replays_to_the_same_summary()
 #[tokio::test]
 async fn fail_on_a_class_that_was_seen_exits_1() {
     let address = closing_server(Some(1002), "broken").await;
-    let mut watch = Watch::start(&["--fail-on", "handshake,protocol_error", &url(address)]);
+    let mut watch = Wsmon::start(&["watch", "--fail-on", "handshake,protocol_error", &url(address)]);
     let line = watch.until(|line| line.contains(" closed ")).await;
     assert!(line.contains("closed 1002 protocol error by server \"broken\" [peer_reported]"), "{line}");
-    assert_eq!(watch.interrupt().await, 1);
+    assert_eq!(watch.interrupt().await.0, 1);
     let summary = watch.seen.join("\n");
     assert!(summary.contains("protocol error peer_reported ×1"), "{summary}");
 }
@@ -164,7 +99,8 @@ async fn fail_on_a_class_that_was_seen_exits_1() {
 #[tokio::test]
 async fn fail_on_a_class_that_was_not_seen_exits_0_when_the_duration_ends() {
     let address = closing_server(Some(1000), "done").await;
-    let mut watch = Watch::start(&["--fail-on", "protocol_error", "--duration", "300ms", "--json", &url(address)]);
+    let mut watch =
+        Wsmon::start(&["watch", "--fail-on", "protocol_error", "--duration", "300ms", "--json", &url(address)]);
     let status = tokio::time::timeout(LIMIT, watch.child.wait()).await.expect("ends after --duration").unwrap();
     assert_eq!(status.code(), Some(0));
 }
@@ -173,12 +109,12 @@ async fn fail_on_a_class_that_was_not_seen_exits_0_when_the_duration_ends() {
 async fn hostile_text_never_reaches_the_terminal_raw() {
     let address = closing_server(Some(4000), "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}").await;
     for json_mode in [false, true] {
-        let mut args = vec![url(address)];
+        let mut args = vec!["watch".to_string(), url(address)];
         if json_mode {
-            args.insert(0, "--json".into());
+            args.insert(1, "--json".into());
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut watch = Watch::start(&args);
+        let mut watch = Wsmon::start(&args);
         let line = watch.until(|line| line.contains("closed")).await;
         watch.interrupt().await;
         for shown in &watch.seen {
@@ -192,16 +128,6 @@ async fn hostile_text_never_reaches_the_terminal_raw() {
     }
 }
 
-/// Runs wsmon to completion with `args`; returns (status, stdout, stderr).
-async fn run(args: &[&str]) -> (i32, String, String) {
-    let output = tokio::time::timeout(LIMIT, Command::new(WSMON).args(args).output())
-        .await
-        .expect("wsmon ends")
-        .expect("wsmon runs");
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
-    (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
-}
-
 #[tokio::test]
 async fn bad_input_names_the_value_says_how_to_fix_it_and_exits_2() {
     let cases: [(&[&str], &[&str]); 7] = [
@@ -213,8 +139,9 @@ async fn bad_input_names_the_value_says_how_to_fix_it_and_exits_2() {
         (&["watch"], &["URL"]),
         (&["codes", "ten-o-two"], &["'ten-o-two'", "1002"]),
     ];
+    let dirs = tempfile::tempdir().unwrap();
     for (args, expected) in cases {
-        let (status, stdout, stderr) = run(args).await;
+        let (status, stdout, stderr) = run(dirs.path(), args).await;
         assert_eq!(status, 2, "{args:?}: {stderr}");
         assert!(stdout.is_empty(), "{args:?}");
         for fragment in expected {
@@ -225,11 +152,12 @@ async fn bad_input_names_the_value_says_how_to_fix_it_and_exits_2() {
 
 #[tokio::test]
 async fn codes_explains_and_compares() {
-    let (status, stdout, _) = run(&["codes", "1002", "1012"]).await;
+    let dirs = tempfile::tempdir().unwrap();
+    let (status, stdout, _) = run(dirs.path(), &["codes", "1002", "1012"]).await;
     assert_eq!(status, 0);
     assert!(stdout.contains("1002 Protocol Error") && stdout.contains("1012 Service Restart"), "{stdout}");
     assert!(stdout.contains("Key differences:"), "{stdout}");
-    let (status, stdout, _) = run(&["codes", "1014"]).await;
+    let (status, stdout, _) = run(dirs.path(), &["codes", "1014"]).await;
     assert_eq!(status, 0);
     assert!(stdout.starts_with("1014 Bad Gateway"), "{stdout}");
 }

@@ -11,9 +11,10 @@ use super::keys::{self, Action};
 use super::theme::Theme;
 use crate::engine::spec::{default_name, parse_target};
 use crate::engine::{Command, ConnOptions, ConnSpec};
-use crate::event::{ConnId, Event, EventKind};
+use crate::event::{ConnId, Event, EventKind, Ts};
 use crate::model::{Model, State};
 use crate::profile::{ProfileFile, Store};
+use crate::report::Report;
 
 /// The label of a set of connections that is not a saved profile.
 pub const AD_HOC: &str = "ad hoc";
@@ -198,6 +199,10 @@ pub struct App {
     /// still in the set, by id.
     profiles: Store,
     specs: Vec<Option<ConnSpec>>,
+    /// A replay: the clock stands at the log's end and nothing connects.
+    frozen: Option<Ts>,
+    /// Where `R` writes a report; None: the data directory.
+    pub report_to: Option<std::path::PathBuf>,
     quit: bool,
 }
 
@@ -218,7 +223,58 @@ impl App {
             defaults,
             profiles,
             specs: Vec::new(),
+            frozen: None,
+            report_to: None,
             quit: false,
+        }
+    }
+
+    /// Show a recorded session: `model` as it was at `end`.
+    pub fn replaying(mut self, model: Model, end: Ts) -> App {
+        self.model = model;
+        self.frozen = Some(end);
+        self.rows.stale = true;
+        self
+    }
+
+    pub fn is_replay(&self) -> bool {
+        self.frozen.is_some()
+    }
+
+    /// The time the screen shows: now, or the end of a replayed log.
+    pub fn now(&self) -> Ts {
+        self.frozen.unwrap_or_else(Ts::now)
+    }
+
+    /// The report as of now.
+    pub fn report(&self) -> Report {
+        let now = self.now();
+        Report::new(&self.label, self.model.summary(now), now)
+    }
+
+    /// Write a report where `--report` said, else in the data directory.
+    pub fn write_report(&mut self) -> Option<std::path::PathBuf> {
+        let report = self.report();
+        let path = match &self.report_to {
+            Some(path) => path.clone(),
+            None => {
+                let Some(dir) = crate::paths::data_dir() else {
+                    self.say("no data directory for reports: start wsmon with --report FILE.md".into(), true);
+                    return None;
+                };
+                let stamp = self.now().to_datetime().format("%Y-%m-%dT%H-%M-%SZ");
+                dir.join("reports").join(format!("{stamp}.md"))
+            }
+        };
+        match report.write(&path) {
+            Ok(()) => {
+                self.say(format!("report written to {}", path.display()), false);
+                Some(path)
+            }
+            Err(error) => {
+                self.say(format!("could not write the report to {}: {error}", path.display()), true);
+                None
+            }
         }
     }
 
@@ -310,6 +366,14 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        let live_only = matches!(
+            action,
+            Action::Add | Action::Reconnect | Action::PauseResume | Action::Remove | Action::SaveProfile
+        );
+        if live_only && self.is_replay() {
+            self.say("this is a replay of a log: it shows what happened and connects nothing".into(), true);
+            return Vec::new();
+        }
         let page = (self.table_rows_area.height as isize).max(1);
         match action {
             Action::Up => self.move_by(-1),
@@ -377,6 +441,9 @@ impl App {
             Action::SaveProfile => {
                 let name = if self.label == AD_HOC { "" } else { self.label.as_str() };
                 self.overlay = Some(Overlay::Prompt(PromptKind::SaveAs, LineInput::with_text(name)));
+            }
+            Action::Report => {
+                self.write_report();
             }
             Action::Quit => self.quit = true,
         }
@@ -497,7 +564,7 @@ impl App {
         self.model.connection(id).map(|conn| conn.name.clone()).unwrap_or_default()
     }
 
-    fn say(&mut self, text: String, error: bool) {
+    pub fn say(&mut self, text: String, error: bool) {
         self.status = Some(Status { text, error });
     }
 }

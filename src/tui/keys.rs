@@ -25,6 +25,8 @@ pub enum Action {
     PauseResume,
     Remove,
     SaveProfile,
+    /// Write a deployment report now.
+    Report,
     Quit,
 }
 
@@ -152,6 +154,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Remove,
         help: "remove the selected connection (asks first)",
         footer: Some("remove"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('R')],
+        label: "R",
+        action: Action::Report,
+        help: "write a deployment report now (Markdown; says where)",
+        footer: Some("report"),
     },
 ];
 

@@ -3,7 +3,9 @@
 //! something changed, at most ~30 times a second, and ticks on its own only
 //! while something on screen moves (4 a second while a countdown runs, once
 //! a second for uptimes and the clock). Input never waits on the network,
-//! and the network never waits on the screen.
+//! and the network never waits on the screen. A live session is logged
+//! (`recording`); a replay shows a log's model with the clock stopped at
+//! its end.
 
 pub mod app;
 pub mod input;
@@ -12,6 +14,7 @@ mod terminal;
 pub mod theme;
 pub mod view;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -20,7 +23,8 @@ use tokio::time::Instant;
 
 use crate::engine::{ConnOptions, ConnSpec, Engine, sleep_until_or_never};
 use crate::event::Ts;
-use crate::model::State;
+use crate::model::{Model, State};
+use crate::recording::Recorder;
 use app::{App, Effect};
 use terminal::TerminalGuard;
 use theme::Theme;
@@ -34,22 +38,51 @@ const CLOCK_TICK: Duration = Duration::from_secs(1);
 const BATCH: usize = 4096;
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
+/// What the screen shows.
+pub enum Source {
+    /// These connections, live.
+    Live { specs: Vec<ConnSpec>, record: bool },
+    /// A recorded session's model, as it was at `end`.
+    Replay { model: Box<Model>, end: Ts },
+}
+
 pub struct TuiOptions {
-    pub specs: Vec<ConnSpec>,
-    /// The profile's name, or "ad hoc".
+    pub source: Source,
+    /// The profile's name, "ad hoc", "demo (seed 7)", a log's name.
     pub label: String,
     /// Options for connections added from the TUI.
     pub defaults: ConnOptions,
     /// Where `S` saves the current set.
     pub profiles: crate::profile::Store,
+    /// Write a report here on exit (and on `R`).
+    pub report: Option<PathBuf>,
 }
 
-pub async fn run(options: TuiOptions) -> anyhow::Result<()> {
+/// What a session left on disk, to tell the user once the screen is gone.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub log: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+}
+
+pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     let mut guard = TerminalGuard::enter()?;
     let (mut engine, mut events) = Engine::new();
     let mut app = App::new(&options.label, options.defaults, options.profiles, Theme::from_env());
-    for spec in options.specs {
-        app.register(engine.add(spec.clone()), spec);
+    app.report_to = options.report.clone();
+    let mut recorder = None;
+    match options.source {
+        Source::Live { specs, record } => {
+            for spec in specs {
+                app.register(engine.add(spec.clone()), spec);
+            }
+            if record {
+                recorder = Recorder::start(&app.label)
+                    .inspect_err(|error| app.say(format!("not logging this session: {error}"), true))
+                    .ok();
+            }
+        }
+        Source::Replay { model, end } => app = app.replaying(*model, end),
     }
     let mut input = EventStream::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -60,7 +93,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<()> {
     loop {
         let now = Instant::now();
         if dirty && last_draw.is_none_or(|at| now >= at + FRAME) {
-            guard.terminal.draw(|frame| view::draw(frame, &mut app, Ts::now()))?;
+            let shown = app.now();
+            guard.terminal.draw(|frame| view::draw(frame, &mut app, shown))?;
             last_draw = Some(now);
             dirty = false;
         }
@@ -71,7 +105,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<()> {
                 if received == 0 {
                     break;
                 }
-                batch.drain(..).for_each(|event| app.apply(&event));
+                for event in batch.drain(..) {
+                    app.apply(&event);
+                    record(&mut recorder, &mut app, |log, app| log.record(&app.model, &event));
+                }
+                record(&mut recorder, &mut app, |log, _| log.flush());
                 dirty = true;
             }
             input_event = input.next() => {
@@ -98,9 +136,38 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<()> {
             break;
         }
     }
+    let mut outcome = Outcome::default();
+    if options.report.is_some() {
+        outcome.report = app.write_report();
+    }
     drop(guard);
+    if let Some(log) = recorder {
+        let now = app.now();
+        outcome.log = log.finish(&app.model.summary(now), now).inspect_err(|error| tracing::warn!(%error)).ok();
+    }
+    if options.report.is_some()
+        && outcome.report.is_none()
+        && let Some(status) = &app.status
+    {
+        eprintln!("wsmon: {}", status.text);
+    }
     engine.shutdown(SHUTDOWN_GRACE).await;
-    Ok(())
+    Ok(outcome)
+}
+
+/// Run a log write; after a failure (disk full) the session goes on
+/// unlogged, and says so.
+fn record(
+    recorder: &mut Option<Recorder>,
+    app: &mut App,
+    write: impl FnOnce(&mut Recorder, &App) -> std::io::Result<()>,
+) {
+    if let Some(log) = recorder
+        && let Err(error) = write(log, app)
+    {
+        app.say(format!("stopped logging this session to {}: {error}", log.path().display()), true);
+        *recorder = None;
+    }
 }
 
 /// How soon the screen changes by itself.

@@ -2,6 +2,8 @@
 //! watch an engine until a given event, bounded in time.
 #![allow(dead_code)] // each test file uses its own part of this kit
 
+pub mod child;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -1,0 +1,183 @@
+//! Deployment reports: what happened over a session, to paste into an
+//! incident channel (Markdown) or feed to a script (JSON). Built from the
+//! model's summary, so a report, the `watch` summary and a replay agree.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Ts;
+use crate::format::duration_ms;
+use crate::model::{Percentiles, Summary, WaveSummary};
+use crate::text::escape;
+
+/// Codes with a section of their own; every other one is under "Other closes".
+const OWN_SECTIONS: [&str; 2] = ["1002", "1012"];
+/// Connections named under "Down at the end" (the JSON report has all).
+const DOWN_LISTED: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+}
+
+impl Format {
+    /// The format a file name asks for, or how to ask for one.
+    pub fn for_path(path: &Path) -> Result<Format, String> {
+        match path.extension().and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("md" | "markdown") => Ok(Format::Markdown),
+            Some("json") => Ok(Format::Json),
+            _ => Err(format!(
+                "'{}': a report is Markdown or JSON; name the file with .md or .json (e.g. deploy.md)",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// For the command line: a report path whose format is known.
+pub fn parse_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    Format::for_path(&path).map(|_| path)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// What was watched: a profile's name, "demo (seed 7)", a log's name.
+    pub label: String,
+    /// When the report's figures were taken, RFC 3339.
+    pub ended: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+impl Report {
+    pub fn new(label: &str, summary: Summary, ended: Ts) -> Report {
+        Report { label: label.to_string(), ended: ended.rfc3339(), summary }
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Markdown => self.markdown(),
+            Format::Json => serde_json::to_string_pretty(self).expect("reports always serialize") + "\n",
+        }
+    }
+
+    /// Write the report in the format its file name asks for.
+    pub fn write(&self, path: &Path) -> io::Result<()> {
+        let format = Format::for_path(path).map_err(io::Error::other)?;
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, self.render(format))
+    }
+
+    fn markdown(&self) -> String {
+        let s = &self.summary;
+        let mut out = format!("# Deployment report · {}\n\n", cell(&self.label));
+        let from = s.started.as_deref().map_or("-".to_string(), utc);
+        out.push_str(&format!(
+            "{from} → {} ({})  \n{} connections, {} open at the end · {} closes · {} handshake failures\n",
+            utc(&self.ended),
+            duration_ms(s.duration_ms),
+            s.connections,
+            s.open_at_end,
+            s.closes,
+            s.handshake_failures
+        ));
+
+        out.push_str(&format!("\n## Restart waves: {}\n\n", s.waves_total));
+        if s.waves.is_empty() {
+            out.push_str("None.\n");
+        } else {
+            if (s.waves.len() as u32) < s.waves_total {
+                out.push_str(&format!("The last {} in detail.\n\n", s.waves.len()));
+            }
+            out.push_str(
+                "| Wave | Kind | Started | Hit | Back | Not back | Recovery p50 | p95 | max | Other problems |\n",
+            );
+            out.push_str("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            for wave in &s.waves {
+                out.push_str(&wave_row(wave));
+            }
+        }
+
+        let protocol_total: u64 = s.protocol_errors.iter().map(|error| error.count).sum();
+        out.push_str(&format!("\n## Protocol errors (1002): {protocol_total}\n\n"));
+        if s.protocol_errors.is_empty() {
+            out.push_str("None.\n");
+        } else {
+            out.push_str("| Cause | Endpoint | Count |\n|---|---|---:|\n");
+            for error in &s.protocol_errors {
+                out.push_str(&format!("| {} | {} | {} |\n", error.cause.as_str(), cell(&error.conn), error.count));
+            }
+        }
+
+        out.push_str("\n## Other closes\n\n");
+        let others: Vec<_> = s.by_code.iter().filter(|(code, _)| !OWN_SECTIONS.contains(&code.as_str())).collect();
+        if others.is_empty() {
+            out.push_str("None.\n");
+        } else {
+            out.push_str("| Code | Meaning | Count |\n|---:|---|---:|\n");
+            for (code, count) in others {
+                let name = code.parse().map_or("", crate::close::short_name);
+                out.push_str(&format!("| {code} | {name} | {count} |\n"));
+            }
+        }
+        if !s.by_stage.is_empty() {
+            out.push_str("\n## Handshake failures by stage\n\n| Stage | Count |\n|---|---:|\n");
+            for (stage, count) in &s.by_stage {
+                out.push_str(&format!("| {stage} | {count} |\n"));
+            }
+        }
+
+        out.push_str("\n## Down at the end\n\n");
+        if s.down_at_end.is_empty() {
+            out.push_str("Every connection was open.\n");
+        } else {
+            for name in s.down_at_end.iter().take(DOWN_LISTED) {
+                out.push_str(&format!("- {}\n", cell(name)));
+            }
+            if s.down_at_end.len() > DOWN_LISTED {
+                out.push_str(&format!("- … and {} more\n", s.down_at_end.len() - DOWN_LISTED));
+            }
+        }
+        out
+    }
+}
+
+fn wave_row(wave: &WaveSummary) -> String {
+    let kind = match (wave.kind, wave.in_progress) {
+        (kind, false) => format!("{kind:?}").to_lowercase(),
+        (kind, true) => format!("{} (in progress)", format!("{kind:?}").to_lowercase()),
+    };
+    let Percentiles { p50_ms, p95_ms, max_ms, .. } = wave.recovery;
+    let ms = |value: Option<u64>| value.map_or("-".to_string(), duration_ms);
+    format!(
+        "| {} | {kind} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        wave.number,
+        utc(&wave.started),
+        wave.hit,
+        wave.back,
+        wave.still_down,
+        ms(p50_ms),
+        ms(p95_ms),
+        ms(max_ms),
+        wave.other_problems
+    )
+}
+
+/// `2026-11-24T18:40:02.114Z` → `2026-11-24 18:40:02 UTC`.
+fn utc(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => at.to_utc().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// Text safe in a Markdown table cell and in a terminal.
+fn cell(text: &str) -> String {
+    escape(text).replace('|', "\\|")
+}

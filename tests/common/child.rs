@@ -1,0 +1,93 @@
+//! The real `wsmon` binary as a child process, read line by line, with its
+//! config and data directories in a temporary directory of its own.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+use super::LIMIT;
+
+pub const WSMON: &str = env!("CARGO_BIN_EXE_wsmon");
+
+pub struct Wsmon {
+    pub child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    /// Every line read so far.
+    pub seen: Vec<String>,
+    /// WSMON_CONFIG_DIR and WSMON_DATA_DIR.
+    pub dirs: tempfile::TempDir,
+}
+
+impl Wsmon {
+    pub fn start(args: &[&str]) -> Wsmon {
+        let dirs = tempfile::tempdir().expect("a temporary directory");
+        let mut child = command(dirs.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("wsmon starts");
+        let lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        Wsmon { child, lines, seen: Vec::new(), dirs }
+    }
+
+    /// Read lines until one satisfies `done`; returns it.
+    pub async fn until(&mut self, done: impl Fn(&str) -> bool) -> String {
+        self.since(self.seen.len(), done).await
+    }
+
+    /// The first line from index `mark` on (already read or still to come)
+    /// that satisfies `done`.
+    pub async fn since(&mut self, mark: usize, done: impl Fn(&str) -> bool) -> String {
+        if let Some(line) = self.seen[mark.min(self.seen.len())..].iter().find(|line| done(line)) {
+            return line.clone();
+        }
+        let read = async {
+            while let Some(line) = self.lines.next_line().await.expect("readable stdout") {
+                self.seen.push(line.clone());
+                if done(&line) {
+                    return line;
+                }
+            }
+            panic!("wsmon ended before the expected line; output: {:#?}", self.seen);
+        };
+        tokio::time::timeout(LIMIT, read).await.unwrap_or_else(|_| panic!("timed out; output so far: {:#?}", self.seen))
+    }
+
+    /// Ctrl-C, then read the rest; returns the exit code and stderr.
+    pub async fn interrupt(&mut self) -> (i32, String) {
+        let pid = self.child.id().expect("still running") as i32;
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+        let rest = async {
+            while let Some(line) = self.lines.next_line().await.expect("readable stdout") {
+                self.seen.push(line);
+            }
+            let mut stderr = String::new();
+            if let Some(mut pipe) = self.child.stderr.take() {
+                tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr).await.expect("readable stderr");
+            }
+            (self.child.wait().await.expect("wsmon exits"), stderr)
+        };
+        let (status, stderr) = tokio::time::timeout(LIMIT, rest).await.expect("wsmon exits after Ctrl-C");
+        (status.code().expect("an exit code"), stderr)
+    }
+}
+
+/// `wsmon` with its directories under `dirs`.
+pub fn command(dirs: &Path) -> Command {
+    let mut command = Command::new(WSMON);
+    command.env("WSMON_CONFIG_DIR", dirs.join("config")).env("WSMON_DATA_DIR", dirs.join("data"));
+    command
+}
+
+/// Runs wsmon to completion; returns (status, stdout, stderr).
+pub async fn run(dirs: &Path, args: &[&str]) -> (i32, String, String) {
+    let output =
+        tokio::time::timeout(LIMIT, command(dirs).args(args).output()).await.expect("wsmon ends").expect("wsmon runs");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
+    (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
+}
