@@ -181,3 +181,74 @@ fn utc(rfc3339: &str) -> String {
 fn cell(text: &str) -> String {
     escape(text).replace('|', "\\|")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::close::{Cause, Class, Initiator};
+    use crate::event::{CloseRecord, ConnId, Event, EventKind};
+    use crate::model::Model;
+
+    const START: i64 = 1_795_000_000_000;
+
+    fn event(ms: i64, conn: u32, kind: EventKind) -> Event {
+        Event { at: Ts(START + ms), conn: ConnId(conn), kind }
+    }
+
+    fn closed(ms: i64, conn: u32, code: u16, cause: Option<Cause>) -> Event {
+        let record = CloseRecord {
+            code,
+            reason: String::new(),
+            initiator: Initiator::Server,
+            class: Class::of_code(code),
+            cause,
+            detail: None,
+            connected_ms: 60_000,
+        };
+        event(ms, conn, EventKind::Closed(record))
+    }
+
+    /// Two services restarted; one came back. A proxy broke masking; a
+    /// search node shed load; a name tries to break the table.
+    fn report() -> Report {
+        let mut model = Model::default();
+        let open = EventKind::Open { handshake_ms: 1, subprotocol: None };
+        let names = ["api-1", "api-2", "proxy", "search|eu"];
+        for (n, name) in names.iter().enumerate() {
+            model.apply(&event(0, n as u32, EventKind::Added { name: name.to_string(), url: "ws://h/".into() }));
+            model.apply(&event(0, n as u32, open.clone()));
+        }
+        for event in [
+            closed(10_000, 0, 1012, None),
+            closed(10_200, 1, 1012, None),
+            event(12_300, 0, open),
+            closed(15_000, 2, 1002, Some(Cause::MaskedFrame)),
+            closed(16_000, 3, 1013, None),
+        ] {
+            model.apply(&event);
+        }
+        Report::new("prod", model.summary(Ts(START + 20_000)), Ts(START + 20_000))
+    }
+
+    #[test]
+    fn the_markdown_report_has_every_section() {
+        insta::assert_snapshot!(report().render(Format::Markdown));
+    }
+
+    #[test]
+    fn the_json_report_is_the_summary_with_a_label() {
+        let json: serde_json::Value = serde_json::from_str(&report().render(Format::Json)).unwrap();
+        assert_eq!((json["label"].as_str(), json["ended"].as_str()), (Some("prod"), Some("2026-11-18T11:07:00.000Z")));
+        assert_eq!((json["waves"][0]["hit"].as_u64(), json["waves"][0]["back"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(json["protocol_errors"][0]["cause"], "masked_frame");
+        assert_eq!(json["down_at_end"], serde_json::json!(["api-2", "proxy", "search|eu"]));
+    }
+
+    #[test]
+    fn the_file_name_picks_the_format_or_says_how_to() {
+        assert_eq!(Format::for_path(Path::new("deploy.MD")), Ok(Format::Markdown));
+        assert_eq!(Format::for_path(Path::new("out/deploy.json")), Ok(Format::Json));
+        let error = parse_path("deploy.txt").unwrap_err();
+        assert!(error.contains("'deploy.txt'") && error.contains(".md or .json"), "{error}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The real `wsmon` binary in a pseudo-terminal, read through a VT100
 //! emulator: a server restarts with 1012 and comes back, and the screen
 //! shows it happen; `q` quits with status 0 and gives the terminal back.
+//! The demo's wave on screen, `R`, and the replay of the session's log.
 
 mod common;
 
@@ -53,11 +54,15 @@ struct Running {
     child: Box<dyn portable_pty::Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     screen: Screen,
-    _dirs: tempfile::TempDir,
+    /// WSMON_DATA_DIR and WSMON_CONFIG_DIR.
+    dirs: tempfile::TempDir,
 }
 
 fn launch(args: &[String]) -> Running {
-    let dirs = tempfile::tempdir().unwrap();
+    launch_in(tempfile::tempdir().unwrap(), args)
+}
+
+fn launch_in(dirs: tempfile::TempDir, args: &[String]) -> Running {
     let pty = native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut command = CommandBuilder::new(WSMON);
     command.args(args);
@@ -85,12 +90,18 @@ fn launch(args: &[String]) -> Running {
         }
     });
     let writer = pty.master.take_writer().unwrap();
-    Running { child, writer, screen: Screen { parser, updates }, _dirs: dirs }
+    Running { child, writer, screen: Screen { parser, updates }, dirs }
 }
 
 impl Running {
+    fn press(&mut self, keys: &[u8]) {
+        self.writer.write_all(keys).unwrap();
+        self.writer.flush().unwrap();
+    }
+
     /// Wait for the exit; check it succeeded and gave the terminal back.
-    async fn exits_cleanly(mut self) {
+    /// Returns the directories, which outlive the program.
+    async fn exits_cleanly(mut self) -> tempfile::TempDir {
         let mut child = self.child;
         let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
         assert!(status.success(), "exit status 0: {status:?}");
@@ -100,6 +111,8 @@ impl Running {
         let parser = self.screen.parser.lock().unwrap();
         assert!(!parser.screen().alternate_screen(), "the alternate screen was left");
         assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+        drop(parser);
+        self.dirs
     }
 }
 
@@ -134,5 +147,49 @@ async fn sigterm_gives_the_terminal_back() {
     let pid = running.child.process_id().expect("a pid") as i32;
     // SAFETY: signalling our own child.
     unsafe { libc::kill(pid, libc::SIGTERM) };
+    running.exits_cleanly().await;
+}
+
+/// The banner says every connection the first wave hit (the deployment's
+/// 24, maybe with the flaky one's 1006) is back.
+fn wave_all_back(text: &str) -> bool {
+    let Some(at) = text.find("Restart wave 1: ") else { return false };
+    let figures: Vec<u32> = text[at + 16..].split_whitespace().take(3).filter_map(|word| word.parse().ok()).collect();
+    matches!(figures[..], [back, hit] if back == hit && hit >= 24)
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+    entries.map(|entry| entry.unwrap().path()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shows_its_wave_reports_on_r_and_on_exit_and_its_log_replays() {
+    let dirs = tempfile::tempdir().unwrap();
+    let on_exit = dirs.path().join("on-exit.md");
+    let args = ["demo", "--seed", "7", "--speed", "20", "--deployments", "1", "--report", on_exit.to_str().unwrap()];
+    let mut running = launch_in(dirs, &args.map(String::from));
+    let text = running.screen.until("the deployment's wave, all back", wave_all_back).await;
+    assert!(text.contains("demo (seed 7)"), "the title names the seed:\n{text}");
+    running.press(b"R");
+    let text = running.screen.until("the report's path", |text| text.contains("report written to")).await;
+    assert!(text.contains("on-exit.md"), "R writes where --report said:\n{text}");
+    let on_r = std::fs::read_to_string(&on_exit).expect("R wrote the report");
+    assert!(on_r.contains("| 1 | restart (in progress) |"), "{on_r}");
+    std::fs::remove_file(&on_exit).unwrap();
+    running.press(b"q");
+    let dirs = running.exits_cleanly().await;
+    let report = std::fs::read_to_string(&on_exit).expect("the report is written again on exit");
+    assert!(report.starts_with("# Deployment report · demo (seed 7)"), "{report}");
+
+    let logs = files_in(&dirs.path().join("sessions"));
+    assert_eq!(logs.len(), 1, "the session was logged");
+    let replay = ["replay".to_string(), logs[0].to_string_lossy().into_owned()];
+    let mut running = launch_in(dirs, &replay);
+    let text = running.screen.until("the replayed wave", wave_all_back).await;
+    assert!(text.contains("replay ") && text.contains("demo-seed-7"), "the title names the log:\n{text}");
+    running.press(b"r");
+    running.screen.until("a replay connects nothing", |text| text.contains("connects nothing")).await;
+    running.press(b"q");
     running.exits_cleanly().await;
 }

@@ -130,7 +130,7 @@ async fn hostile_text_never_reaches_the_terminal_raw() {
 
 #[tokio::test]
 async fn bad_input_names_the_value_says_how_to_fix_it_and_exits_2() {
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 10] = [
         (&["watch", "http://127.0.0.1:9/"], &["'http://127.0.0.1:9/'", "did you mean ws://127.0.0.1:9/"]),
         (&["watch", "127.0.0.1:9"], &["'127.0.0.1:9'", "ws://"]),
         (&["watch", "ws://127.0.0.1:9/", "--duration", "soon"], &["'soon'", "15s"]),
@@ -138,6 +138,9 @@ async fn bad_input_names_the_value_says_how_to_fix_it_and_exits_2() {
         (&["watch", "ws://127.0.0.1:9/", "--fail-on", "oops"], &["'oops'", "protocol_error"]),
         (&["watch"], &["URL"]),
         (&["codes", "ten-o-two"], &["'ten-o-two'", "1002"]),
+        (&["demo", "--speed", "0"], &["'0'", "0.1 to 100"]),
+        (&["demo", "--report", "deploy.txt"], &["'deploy.txt'", ".md or .json"]),
+        (&["demo", "--json"], &["--headless"]),
     ];
     let dirs = tempfile::tempdir().unwrap();
     for (args, expected) in cases {

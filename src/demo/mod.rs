@@ -27,6 +27,7 @@ use proxy::Proxy;
 use script::{Action, Script};
 use server::Server;
 
+const DEMO_PING_INTERVAL: Duration = Duration::from_secs(5);
 const SERVICE_NAMES: [&str; 8] = ["api", "feed", "chat", "auth", "search", "billing", "media", "notify"];
 
 #[derive(Debug, Clone)]
@@ -60,6 +61,8 @@ impl Fleet {
         let connection = ConnOptions {
             rules: scaled_rules(options.speed),
             stability_window: defaults.stability_window.div_f64(options.speed),
+            // Round-trip times on screen within seconds of the start.
+            ping_interval: Some(DEMO_PING_INTERVAL),
             ..defaults
         };
         let spec = |name: String, url: String| ConnSpec {
