@@ -377,6 +377,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Profile { action }) => profile_command(action),
         None => {
             let Selection { specs, label, defaults } = select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
+            ensure_open_files(specs.len())?;
             let options = TuiOptions {
                 source: Source::Live { specs, record: !cli.session.no_log },
                 label,
@@ -412,6 +413,8 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         deployments: args.deployments,
     };
     let label = format!("demo (seed {seed})");
+    // The fleet's server side is in this process too: two sockets a connection.
+    ensure_open_files(2 * (options.services * options.connections + 3) + 8)?;
     let runtime = runtime()?;
     let fleet = runtime.block_on(Fleet::start(&options)).context("starting the demo fleet on 127.0.0.1")?;
     let specs = fleet.specs.clone();
@@ -498,6 +501,18 @@ fn list_session_logs() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Raise the open-files limit, and stop with one clear line if `sockets`
+/// still do not fit.
+fn ensure_open_files(sockets: usize) -> anyhow::Result<()> {
+    match crate::limits::raise_open_files() {
+        Ok(limit) => crate::limits::check_capacity(sockets, limit).map_err(anyhow::Error::msg),
+        Err(error) => {
+            tracing::warn!(%error, "could not raise the open-files limit");
+            Ok(())
+        }
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
 }
@@ -511,6 +526,7 @@ fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
                 .into(),
         });
     }
+    ensure_open_files(selection.specs.len())?;
     let options = WatchOptions {
         specs: selection.specs,
         label: selection.label,

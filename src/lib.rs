@@ -13,6 +13,7 @@ pub mod engine;
 pub mod event;
 pub mod format;
 pub mod headless;
+pub mod limits;
 pub mod model;
 pub mod paths;
 pub mod profile;

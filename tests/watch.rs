@@ -164,3 +164,24 @@ async fn codes_explains_and_compares() {
     assert_eq!(status, 0);
     assert!(stdout.starts_with("1014 Bad Gateway"), "{stdout}");
 }
+
+#[tokio::test]
+async fn more_connections_than_open_files_allow_is_one_clear_line() {
+    let dirs = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = (0..40).map(|i| format!("c{i}=ws://127.0.0.1:9/")).collect();
+    // A soft limit of 50 under a hard one of 100: wsmon raises it to 100,
+    // which still holds only 36 sockets besides its own files.
+    let script = format!("ulimit -Sn 50 && ulimit -Hn 100 && exec \"$0\" watch {}", urls.join(" "));
+    let output = tokio::process::Command::new("sh")
+        .args(["-c", &script, common::child::WSMON])
+        .env("WSMON_CONFIG_DIR", dirs.path())
+        .env("WSMON_DATA_DIR", dirs.path())
+        .output();
+    let output = tokio::time::timeout(LIMIT, output).await.expect("wsmon ends").expect("sh runs");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("40 sockets") && stderr.contains("limit 100") && stderr.contains("about 36"), "{stderr}");
+    assert!(stderr.contains("LimitNOFILE="), "says how to raise it: {stderr}");
+}

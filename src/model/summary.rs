@@ -76,6 +76,21 @@ impl Model {
         let totals = self.totals();
         let present = self.connections().iter().filter(|conn| conn.state != State::Removed);
         let (open, down): (Vec<_>, Vec<_>) = present.partition(|conn| conn.is_open());
+        // By name, not by id: a replay numbers connections in the order the
+        // log first mentions them, which is not the order they were added.
+        let mut down_at_end: Vec<String> = down.iter().map(|conn| conn.name.clone()).collect();
+        down_at_end.sort();
+        let mut protocol_errors: Vec<ProtocolErrorCount> = self
+            .totals()
+            .protocol_errors
+            .iter()
+            .map(|((cause, conn), count)| ProtocolErrorCount {
+                cause: *cause,
+                conn: self.connection(*conn).map(|c| c.name.clone()).unwrap_or_default(),
+                count: *count,
+            })
+            .collect();
+        protocol_errors.sort_by(|a, b| (a.cause, &a.conn).cmp(&(b.cause, &b.conn)));
         let nonzero = |pairs: &mut dyn Iterator<Item = (&'static str, u64)>| {
             pairs.filter(|(_, count)| *count > 0).map(|(name, count)| (name.to_string(), count)).collect()
         };
@@ -84,22 +99,14 @@ impl Model {
             duration_ms: self.first_event().map_or(0, |first| now.millis_since(first)),
             connections: (open.len() + down.len()) as u32,
             open_at_end: open.len() as u32,
-            down_at_end: down.iter().map(|conn| conn.name.clone()).collect(),
+            down_at_end,
             closes: totals.closes,
             handshake_failures: totals.handshake_failures,
             by_code: totals.by_code.iter().map(|(code, count)| (code.to_string(), *count)).collect(),
             by_class: nonzero(&mut Class::ALL.iter().map(|class| (class.as_str(), totals.by_class[class.index()]))),
             by_cause: nonzero(&mut Cause::ALL.iter().map(|cause| (cause.as_str(), totals.by_cause[cause.index()]))),
             by_stage: nonzero(&mut Stage::ALL.iter().map(|stage| (stage.as_str(), totals.by_stage[stage.index()]))),
-            protocol_errors: totals
-                .protocol_errors
-                .iter()
-                .map(|((cause, conn), count)| ProtocolErrorCount {
-                    cause: *cause,
-                    conn: self.connection(*conn).map(|c| c.name.clone()).unwrap_or_default(),
-                    count: *count,
-                })
-                .collect(),
+            protocol_errors,
             waves_total: self.waves().total(),
             waves: self.waves().recent().map(|wave| WaveSummary::of(wave, now)).collect(),
             recovery: self.recovery().figures(),

@@ -150,3 +150,20 @@ fn removed_connections_leave_the_summary_and_paused_ones_are_down() {
     assert_eq!(summary.down_at_end, ["resting"]);
     assert_eq!(summary.waves_total, 0, "user closes are not waves");
 }
+
+#[test]
+fn the_summary_does_not_depend_on_the_order_connections_were_added() {
+    // A replay numbers connections as its log first mentions them.
+    let summaries: Vec<Summary> = [["a", "b"], ["b", "a"]]
+        .iter()
+        .map(|names| {
+            let mut script = Script::new(names);
+            for conn in [0, 1] {
+                script.closed(100, conn, 1002, Initiator::Server, Some(Cause::MaskedFrame));
+            }
+            script.model.summary(Ts(200))
+        })
+        .collect();
+    assert_eq!(summaries[0], summaries[1]);
+    assert_eq!(summaries[0].down_at_end, ["a", "b"]);
+}

@@ -1,7 +1,7 @@
 //! The live TUI: `wsmon [URL | NAME=URL]...`. The engine's events are
 //! drained in batches and applied to the model; the screen is redrawn when
 //! something changed, at most ~30 times a second, and ticks on its own only
-//! while something on screen moves (4 a second while a countdown runs, once
+//! while something on screen moves (10 a second while a countdown runs, once
 //! a second for uptimes and the clock). Input never waits on the network,
 //! and the network never waits on the screen. A live session is logged
 //! (`recording`); a replay shows a log's model with the clock stopped at
@@ -31,8 +31,10 @@ use theme::Theme;
 
 /// At most ~30 frames a second.
 const FRAME: Duration = Duration::from_millis(33);
-/// Redraw interval while a countdown is on screen.
-const COUNTDOWN_TICK: Duration = Duration::from_millis(250);
+/// Redraw interval while a countdown is on screen: countdowns show tenths
+/// of a second, and the screen never drops below 10 frames a second while
+/// connections are coming back.
+const COUNTDOWN_TICK: Duration = Duration::from_millis(100);
 /// Redraw interval for uptimes and the clock.
 const CLOCK_TICK: Duration = Duration::from_secs(1);
 const BATCH: usize = 4096;
