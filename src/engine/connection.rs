@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::classify::{self, WireClose};
 use super::handshake::{self, Socket};
+use super::inbox::Inbox;
 use super::policy::{Ending, Streak};
 use super::sleep_until_or_never;
 use super::spec::ConnSpec;
@@ -43,7 +44,7 @@ const TRAFFIC_EVERY: Duration = Duration::from_secs(1);
 pub(super) struct Connection {
     spec: Arc<ConnSpec>,
     events: EventSink,
-    commands: UnboundedReceiver<Command>,
+    commands: Inbox,
     streak: Streak,
     /// Tries since the last open (1 = the first).
     attempt: u32,
@@ -59,7 +60,7 @@ enum Step {
 }
 
 impl Connection {
-    pub(super) fn new(spec: Arc<ConnSpec>, events: EventSink, commands: UnboundedReceiver<Command>) -> Connection {
+    pub(super) fn new(spec: Arc<ConnSpec>, events: EventSink, commands: Inbox) -> Connection {
         Connection { spec, events, commands, streak: Streak::default(), attempt: 0 }
     }
 
@@ -76,37 +77,51 @@ impl Connection {
     }
 
     async fn connect(&mut self) -> Step {
+        // Only the session is kept across the long await below: every other
+        // value of the handshake is gone by then (an async fn keeps each
+        // local that lives across an await for as long as it runs).
+        let mut session = match Box::pin(self.open()).await {
+            Ok(socket) => Session::new(socket, &self.spec, &self.events),
+            Err(step) => return step,
+        };
+        let (record, command) = session.run(&mut self.commands).await;
+        match command {
+            None => self.schedule(Ending::Closed(&record), Some(record.connected_ms)),
+            Some(command) => self.obey_while_down(command),
+        }
+    }
+
+    /// Connect and upgrade, obeying commands meanwhile. Boxed by the caller,
+    /// so the handshake's state (about 5 KiB) is freed once the socket is
+    /// open instead of living as long as the connection.
+    async fn open(&mut self) -> Result<Socket, Step> {
         self.attempt += 1;
         self.events.emit(EventKind::Connecting { attempt: self.attempt });
-        // Boxed so the handshake's state is freed once the socket is open.
         let spec = Arc::clone(&self.spec);
-        let mut opening = Box::pin(async move { handshake::open(&spec).await });
+        let opening = handshake::open(&spec);
+        tokio::pin!(opening);
         let result = loop {
             tokio::select! {
                 result = &mut opening => break result,
                 command = self.commands.recv() => match command {
                     Some(Command::SendText(_) | Command::Resume) => continue,
-                    other => return self.interrupted(other),
+                    other => return Err(self.interrupted(other)),
                 },
             }
         };
-        let opened = match result {
-            Ok(opened) => opened,
+        match result {
+            Ok(opened) => {
+                self.events.emit(EventKind::Open {
+                    handshake_ms: opened.handshake.as_millis() as u64,
+                    subprotocol: opened.subprotocol,
+                });
+                self.attempt = 0;
+                Ok(opened.socket)
+            }
             Err(failure) => {
                 self.events.emit(EventKind::HandshakeFailed(failure.clone()));
-                return self.schedule(Ending::HandshakeFailed(&failure), None);
+                Err(self.schedule(Ending::HandshakeFailed(&failure), None))
             }
-        };
-        self.events.emit(EventKind::Open {
-            handshake_ms: opened.handshake.as_millis() as u64,
-            subprotocol: opened.subprotocol,
-        });
-        self.attempt = 0;
-        let session = Session::new(opened.socket, &self.spec, &self.events);
-        let (record, command) = session.run(&mut self.commands).await;
-        match command {
-            None => self.schedule(Ending::Closed(&record), Some(record.connected_ms)),
-            Some(command) => self.obey_while_down(command),
         }
     }
 
@@ -245,12 +260,17 @@ impl<'a> Session<'a> {
     /// Runs until the connection ends: reports the close, then takes leave
     /// politely. Returns how it ended and, when a command ended it, that
     /// command.
-    async fn run(mut self, commands: &mut UnboundedReceiver<Command>) -> (CloseRecord, Option<Command>) {
+    async fn run(&mut self, commands: &mut Inbox) -> (CloseRecord, Option<Command>) {
         let ending = self.serve(commands).await;
         self.flush_traffic();
         // Reported before the farewell, which may take up to the close grace.
         self.events.emit(EventKind::Closed(ending.record.clone()));
-        match ending.farewell {
+        Box::pin(self.take_leave(ending.farewell)).await;
+        (ending.record, ending.command)
+    }
+
+    async fn take_leave(&mut self, farewell: Farewell) {
+        match farewell {
             Farewell::None => {}
             Farewell::Drain => self.drain().await,
             Farewell::Close(frame) => {
@@ -259,10 +279,9 @@ impl<'a> Session<'a> {
                 }
             }
         }
-        (ending.record, ending.command)
     }
 
-    async fn serve(&mut self, commands: &mut UnboundedReceiver<Command>) -> SessionEnd {
+    async fn serve(&mut self, commands: &mut Inbox) -> SessionEnd {
         for text in self.spec.options.send_on_open.clone() {
             if let Err(record) = self.send(Message::text(text)).await {
                 return SessionEnd::abrupt(record);
@@ -271,10 +290,13 @@ impl<'a> Session<'a> {
         loop {
             let deadline =
                 [self.next_ping, self.pending_pong.map(|(_, _, due)| due), self.flush_due].into_iter().flatten().min();
+            // The handlers that await are boxed: they run rarely (a ping
+            // every 15 s, a command), and inline they would make every
+            // connection's task bigger for its whole life.
             let ended = tokio::select! {
                 message = self.socket.next() => self.on_message(message),
-                () = sleep_until_or_never(deadline) => self.on_timer().await,
-                command = commands.recv() => self.on_command(command.unwrap_or(Command::Shutdown)).await,
+                () = sleep_until_or_never(deadline) => Box::pin(self.on_timer()).await,
+                command = commands.recv() => Box::pin(self.on_command(command.unwrap_or(Command::Shutdown))).await,
             };
             if let Some(ending) = ended {
                 return ending;
@@ -431,5 +453,31 @@ impl EventSink {
     pub(super) fn emit(&self, kind: EventKind) {
         // A closed receiver means the app is exiting; nothing to report to.
         let _ = self.sender.send(Event { at: Ts::now(), conn: self.conn, kind });
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every open connection holds its task's future for its whole life,
+    /// and the handshake's future while it connects: at 10,000 connections
+    /// each KiB here is 10 MiB (DESIGN.md "Budgets": memory per connection).
+    #[test]
+    fn a_connection_task_stays_small() {
+        let spec = Arc::new(ConnSpec {
+            name: "a".into(),
+            url: url::Url::parse("ws://127.0.0.1:1/").unwrap(),
+            options: Default::default(),
+        });
+        let (events, _) = tokio::sync::mpsc::unbounded_channel();
+        let (_sender, inbox) = super::super::inbox::inbox();
+        let task = Connection::new(Arc::clone(&spec), EventSink::new(ConnId(0), events), inbox).run();
+        assert!(std::mem::size_of_val(&task) <= 1_536, "the task's future: {} bytes", std::mem::size_of_val(&task));
+        let handshake = handshake::open(&spec);
+        assert!(
+            std::mem::size_of_val(&handshake) <= 1_024,
+            "the handshake: {} bytes",
+            std::mem::size_of_val(&handshake)
+        );
     }
 }

@@ -59,7 +59,9 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
         let name = ServerName::try_from(host.clone())
             .map_err(|error| fail(Stage::Tls, format!("'{host}' is not a valid TLS server name: {error}")))?;
         let connector = super::tls::connector(&spec.options.tls).map_err(|detail| fail(Stage::Tls, detail))?;
-        let tls = staged(limit, "TLS handshake", connector.connect(name, tcp))
+        // Each stage's future is boxed: inline, the biggest of them would
+        // size every stage (and the holes it leaves in the heap).
+        let tls = staged(limit, "TLS handshake", Box::pin(connector.connect(name, tcp)))
             .await?
             .map_err(|error| fail(Stage::Tls, error.to_string()))?;
         Transport::Tls(Box::new(tls))
@@ -74,8 +76,9 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
         .max_message_size(Some(spec.options.max_message_size))
         .max_frame_size(Some(spec.options.max_message_size));
     let upgrade = tokio_tungstenite::client_async_with_config(request, Observed::new(transport), Some(config));
-    let (socket, response) =
-        staged(limit, "HTTP upgrade response", upgrade).await?.map_err(|error| classify::upgrade_error(&error))?;
+    let (socket, response) = staged(limit, "HTTP upgrade response", Box::pin(upgrade))
+        .await?
+        .map_err(|error| classify::upgrade_error(&error))?;
     let subprotocol = response
         .headers()
         .get("sec-websocket-protocol")

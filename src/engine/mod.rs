@@ -5,6 +5,7 @@
 pub mod classify;
 mod connection;
 mod handshake;
+mod inbox;
 mod observe;
 pub mod policy;
 pub mod spec;
@@ -26,7 +27,7 @@ use crate::event::{ConnId, Event, EventKind, Ts};
 /// them politely first.
 pub struct Engine {
     events: UnboundedSender<Event>,
-    commands: Vec<Option<UnboundedSender<Command>>>,
+    commands: Vec<Option<inbox::Sender>>,
     tasks: JoinSet<()>,
 }
 
@@ -45,7 +46,7 @@ impl Engine {
         let added = EventKind::Added { name: spec.name.clone(), url: spec.url.to_string() };
         // The receiver may be gone while the app exits; then nobody is listening.
         let _ = self.events.send(Event { at: Ts::now(), conn: id, kind: added });
-        let (commands, receiver) = mpsc::unbounded_channel();
+        let (commands, receiver) = inbox::inbox();
         self.commands.push(Some(commands));
         let connection = Connection::new(Arc::new(spec), EventSink::new(id, self.events.clone()), receiver);
         self.tasks.spawn(connection.run());
@@ -55,10 +56,8 @@ impl Engine {
     /// Ask a connection to do something. Unknown or removed ids are ignored.
     pub fn command(&mut self, id: ConnId, command: Command) {
         let Some(slot) = self.commands.get_mut(id.index()) else { return };
-        if let Some(sender) = slot
-            && sender.send(command.clone()).is_err()
-        {
-            *slot = None;
+        if let Some(sender) = slot {
+            sender.send(command.clone());
         }
         if command == Command::Remove {
             *slot = None;
@@ -76,7 +75,7 @@ impl Engine {
     /// Close every connection with 1001 and wait up to `grace` for them.
     pub async fn shutdown(mut self, grace: Duration) {
         for sender in self.commands.iter().flatten() {
-            let _ = sender.send(Command::Shutdown);
+            sender.send(Command::Shutdown);
         }
         let _ = tokio::time::timeout(grace, async { while self.tasks.join_next().await.is_some() {} }).await;
         self.tasks.abort_all();
