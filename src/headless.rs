@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::close::Class;
 use crate::engine::{ConnSpec, Engine, sleep_until_or_never};
-use crate::event::{Event, EventKind, Ts};
+use crate::event::{EventKind, Ts};
 use crate::format::{clock_ms, duration_ms};
 use crate::model::{Model, Percentiles, Summary};
 use crate::recording::Recorder;
@@ -75,8 +75,19 @@ pub async fn watch(
                 next_drain = Instant::now() + DRAIN_EVERY;
                 for event in batch.drain(..) {
                     model.apply(&event);
-                    write_event(out, &model, &event, options.json)?;
-                    record(&mut recorder, |log| log.record(&model, &event));
+                    let Some(conn) = model.connection(event.conn) else { continue };
+                    // One encoding for the log and, with --json, the output.
+                    let line = wire::encode_event(&event, &conn.name, &conn.url);
+                    if let Some(line) = &line {
+                        record(&mut recorder, |log| log.write_line(line));
+                    }
+                    if options.json {
+                        if let Some(line) = &line {
+                            writeln!(out, "{line}")?;
+                        }
+                    } else if let Some(text) = describe(&event.kind) {
+                        writeln!(out, "{} {} {text}", clock_ms(event.at), escape(&conn.name))?;
+                    }
                 }
                 // Logged before shown: what a reader saw is on disk.
                 record(&mut recorder, Recorder::flush);
@@ -126,20 +137,6 @@ fn record(recorder: &mut Option<Recorder>, write: impl FnOnce(&mut Recorder) -> 
         eprintln!("wsmon: stopped logging this session to {}: {error}", log.path().display());
         *recorder = None;
     }
-}
-
-fn write_event(out: &mut impl Write, model: &Model, event: &Event, json: bool) -> io::Result<()> {
-    let Some(conn) = model.connection(event.conn) else { return Ok(()) };
-    if json {
-        if let Some(line) = wire::encode_event(event, &conn.name, &conn.url) {
-            writeln!(out, "{line}")?;
-        }
-        return Ok(());
-    }
-    if let Some(text) = describe(&event.kind) {
-        writeln!(out, "{} {} {text}", clock_ms(event.at), escape(&conn.name))?;
-    }
-    Ok(())
 }
 
 /// One event in words; None for events the readable output leaves out.

@@ -63,9 +63,14 @@ impl Recorder {
     pub fn record(&mut self, model: &Model, event: &Event) -> io::Result<()> {
         let Some(conn) = model.connection(event.conn) else { return Ok(()) };
         match wire::encode_event(event, &conn.name, &conn.url) {
-            Some(line) => writeln!(self.out, "{line}"),
+            Some(line) => self.write_line(&line),
             None => Ok(()),
         }
+    }
+
+    /// Queue one event already encoded by `wire::encode_event`.
+    pub fn write_line(&mut self, line: &str) -> io::Result<()> {
+        writeln!(self.out, "{line}")
     }
 
     /// Write out what was queued: after every batch.
