@@ -139,6 +139,14 @@ impl Traffic {
     pub fn is_empty(&self) -> bool {
         *self == Traffic::default()
     }
+
+    /// Add a later delta to this one.
+    pub fn add(&mut self, delta: &Traffic) {
+        self.msgs_in += delta.msgs_in;
+        self.bytes_in += delta.bytes_in;
+        self.msgs_out += delta.msgs_out;
+        self.bytes_out += delta.bytes_out;
+    }
 }
 
 #[cfg(test)]

@@ -78,9 +78,7 @@ pub async fn watch(
                     let Some(conn) = model.connection(event.conn) else { continue };
                     // One encoding for the log and, with --json, the output.
                     let line = wire::encode_event(&event, &conn.name, &conn.url);
-                    if let Some(line) = &line {
-                        record(&mut recorder, |log| log.write_line(line));
-                    }
+                    record(&mut recorder, |log| log.record(&model, &event, line.as_deref()));
                     if options.json {
                         if let Some(line) = &line {
                             writeln!(out, "{line}")?;
@@ -90,7 +88,7 @@ pub async fn watch(
                     }
                 }
                 // Logged before shown: what a reader saw is on disk.
-                record(&mut recorder, Recorder::flush);
+                record(&mut recorder, |log| log.flush(&model, Ts::now()));
                 out.flush()?;
             }
             // Woken to drain again, once the pause is over.
@@ -108,7 +106,7 @@ pub async fn watch(
     }
     out.flush()?;
     engine.shutdown(SHUTDOWN_GRACE).await;
-    let log = recorder.and_then(|log| match log.finish(&summary, now) {
+    let log = recorder.and_then(|log| match log.finish(&model, &summary, now) {
         Ok(path) => Some(path),
         Err(error) => {
             eprintln!("wsmon: the session log is incomplete: {error}");

@@ -108,10 +108,7 @@ impl Model {
             EventKind::Removed => conn.state = State::Removed,
             EventKind::Rtt { rtt_ms } => conn.rtt_ms = Some(*rtt_ms),
             EventKind::Traffic(delta) => {
-                conn.traffic.msgs_in += delta.msgs_in;
-                conn.traffic.bytes_in += delta.bytes_in;
-                conn.traffic.msgs_out += delta.msgs_out;
-                conn.traffic.bytes_out += delta.bytes_out;
+                conn.traffic.add(delta);
             }
         }
     }

@@ -113,9 +113,9 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
                 next_drain = Instant::now() + FRAME;
                 for event in batch.drain(..) {
                     app.apply(&event);
-                    record(&mut recorder, &mut app, |log, app| log.record(&app.model, &event));
+                    record(&mut recorder, &mut app, |log, app| log.record(&app.model, &event, None));
                 }
-                record(&mut recorder, &mut app, |log, _| log.flush());
+                record(&mut recorder, &mut app, |log, app| log.flush(&app.model, Ts::now()));
                 dirty = true;
             }
             input_event = input.next() => {
@@ -150,7 +150,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     drop(guard);
     if let Some(log) = recorder {
         let now = app.now();
-        outcome.log = log.finish(&app.model.summary(now), now).inspect_err(|error| tracing::warn!(%error)).ok();
+        let summary = app.model.summary(now);
+        outcome.log = log.finish(&app.model, &summary, now).inspect_err(|error| tracing::warn!(%error)).ok();
     }
     if options.report.is_some()
         && outcome.report.is_none()
