@@ -3,7 +3,7 @@
 //! instead, and exit status 2 (clap's usage-error status).
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,17 +11,17 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::close::Class;
-use crate::demo::{DemoOptions, Fleet};
-use crate::engine::spec::{dedupe_names, default_name, parse_header, parse_target};
-use crate::engine::{ConnOptions, ConnSpec};
+use crate::engine::ConnOptions;
+use crate::engine::spec::{parse_header, parse_target};
 use crate::format::parse_duration;
-use crate::headless::{self, WatchOptions};
-use crate::model::Model;
-use crate::profile::{ProfileError, ProfileFile, Store};
-use crate::recording;
-use crate::report::Report;
-use crate::text::escape;
+use crate::profile::{ProfileError, Store};
 use crate::tui::{Source, TuiOptions};
+
+mod profiles;
+mod sessions;
+
+use profiles::{Selection, profile_command, select};
+use sessions::{demo, ensure_open_files, replay, tui, watch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -89,49 +89,6 @@ pub enum ProfileAction {
     Rm { name: String },
     /// Print the profiles directory.
     Path,
-}
-
-fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode> {
-    let store = Store::open()?;
-    match action {
-        ProfileAction::List => {
-            let listed = store.list()?;
-            if listed.is_empty() {
-                println!("No profiles in {} yet (wsmon profile save NAME URL...).", store.dir().display());
-            }
-            for profile in listed {
-                let connections = match profile.connections {
-                    Ok(count) => format!("{count} connections"),
-                    Err(_) => "does not load (wsmon profile show says why)".into(),
-                };
-                println!("{:<20} {:<44} {}", profile.name, connections, profile.path.display());
-            }
-        }
-        ProfileAction::Show { name } => {
-            let (path, _) = store.load(&name)?;
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            println!("# {}\n{}", path.display(), crate::text::escape_lines(&text));
-        }
-        ProfileAction::Save { name, targets, connection } => {
-            let mut names: Vec<String> = Vec::new();
-            let mut specs = ad_hoc_specs(&targets, &connection.options());
-            names.extend(specs.iter().map(|spec| spec.name.clone()));
-            dedupe_names(&mut names);
-            for (spec, name) in specs.iter_mut().zip(names) {
-                spec.name = name;
-            }
-            let existed = store.exists(&name)?;
-            let path = store.save(&name, &ProfileFile::from_specs(&specs))?;
-            let kept = if existed { " (previous version kept as .bak)" } else { "" };
-            println!("saved {} connections to {}{kept}", specs.len(), path.display());
-        }
-        ProfileAction::Rm { name } => {
-            let backup = store.remove(&name)?;
-            println!("removed {name}; its last version is {}", backup.display());
-        }
-        ProfileAction::Path => println!("{}", store.dir().display()),
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Args)]
@@ -283,53 +240,6 @@ impl ConnectionArgs {
     }
 }
 
-/// What to watch: a profile's connections (with the flags laid over them)
-/// and the URLs of the command line, every name unique.
-struct Selection {
-    specs: Vec<ConnSpec>,
-    /// The profile's name, or "ad hoc".
-    label: String,
-    /// Options for connections added later (TUI `a`).
-    defaults: ConnOptions,
-}
-
-fn select(
-    profile: Option<&str>,
-    targets: &[(Option<String>, url::Url)],
-    flags: &ConnectionArgs,
-) -> Result<Selection, ProfileError> {
-    let mut defaults = ConnOptions::default();
-    let mut specs = Vec::new();
-    let mut label = crate::tui::app::AD_HOC.to_string();
-    if let Some(name) = profile {
-        let store = Store::open()?;
-        let (path, file) = store.load(name)?;
-        specs = file.specs(&path, |options| flags.apply(options))?;
-        crate::profile::apply_from(&file.defaults, path.parent().unwrap_or(std::path::Path::new(".")), &mut defaults);
-        label = name.to_string();
-    }
-    flags.apply(&mut defaults);
-    specs.extend(ad_hoc_specs(targets, &defaults));
-    let mut names: Vec<String> = specs.iter().map(|spec| spec.name.clone()).collect();
-    dedupe_names(&mut names);
-    for (spec, name) in specs.iter_mut().zip(names) {
-        spec.name = name;
-    }
-    Ok(Selection { specs, label, defaults })
-}
-
-/// Connection specs from command-line targets.
-fn ad_hoc_specs(targets: &[(Option<String>, url::Url)], options: &ConnOptions) -> Vec<ConnSpec> {
-    targets
-        .iter()
-        .map(|(name, url)| ConnSpec {
-            name: name.clone().unwrap_or_else(|| default_name(url)),
-            url: url.clone(),
-            options: options.clone(),
-        })
-        .collect()
-}
-
 fn parse_code(text: &str) -> Result<u16, String> {
     text.trim().parse().map_err(|_| format!("'{text}' is not a close code: give a number such as 1002 or 1012"))
 }
@@ -390,172 +300,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn tui(runtime: &tokio::runtime::Runtime, options: TuiOptions) -> anyhow::Result<ExitCode> {
-    init_file_logging();
-    let outcome = runtime.block_on(crate::tui::run(options))?;
-    if let Some(path) = outcome.report {
-        eprintln!("wsmon: report written to {}", path.display());
-    }
-    if let Some(path) = outcome.log {
-        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    // Short seeds are easy to retype.
-    let seed = args.seed.unwrap_or_else(|| fastrand::u64(1..100_000));
-    let options = DemoOptions {
-        services: args.services.into(),
-        connections: args.connections.into(),
-        seed,
-        speed: args.speed,
-        deployments: args.deployments,
-    };
-    let label = format!("demo (seed {seed})");
-    // The fleet's server side is in this process too: two sockets a connection.
-    ensure_open_files(2 * (options.services * options.connections + 3) + 8)?;
-    let runtime = runtime()?;
-    let fleet = runtime.block_on(Fleet::start(&options)).context("starting the demo fleet on 127.0.0.1")?;
-    let specs = fleet.specs.clone();
-    let code = if args.headless {
-        let options = WatchOptions {
-            specs,
-            label,
-            json: args.json,
-            duration: args.duration,
-            fail_on: Vec::new(),
-            record: !args.session.no_log,
-            report: args.session.report,
-        };
-        run_watch(&runtime, options)
-    } else {
-        let options = TuiOptions {
-            source: Source::Live { specs, record: !args.session.no_log },
-            label,
-            defaults: ConnOptions::default(),
-            profiles: Store::open()?,
-            report: args.session.report,
-        };
-        tui(&runtime, options)
-    };
-    drop(fleet);
-    code
-}
-
-fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let Some(path) = args.file else { return list_session_logs() };
-    let mut model = Model::default();
-    let replayed = crate::replay::read(&path, |event| model.apply(event))
-        .with_context(|| format!("reading {}", path.display()))?;
-    const SHOWN: usize = 10;
-    for skipped in replayed.skipped.iter().take(SHOWN) {
-        eprintln!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, escape(&skipped.reason));
-    }
-    if replayed.skipped.len() > SHOWN {
-        eprintln!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
-    }
-    let Some(end) = replayed.end else {
-        anyhow::bail!(ProfileError::Invalid {
-            path: path.clone(),
-            message: "no wsmon events in this file: replay reads session logs and `wsmon watch --json` output".into(),
-        });
-    };
-    let label = log_label(&path);
-    if let Some(report) = args.report {
-        Report::new(&label, model.summary(end), end)
-            .write(&report)
-            .with_context(|| format!("writing the report to {}", report.display()))?;
-        eprintln!("wsmon: report written to {}", report.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let options = TuiOptions {
-        source: Source::Replay { model: Box::new(model), end },
-        label,
-        defaults: ConnOptions::default(),
-        profiles: Store::open()?,
-        report: None,
-    };
-    tui(&runtime()?, options)
-}
-
-/// A log's name without the directory and extension.
-fn log_label(path: &Path) -> String {
-    let stem = path.file_stem().unwrap_or(path.as_os_str()).to_string_lossy();
-    format!("replay {}", escape(&stem))
-}
-
-fn list_session_logs() -> anyhow::Result<ExitCode> {
-    let dir = recording::sessions_dir().context("no data directory: set WSMON_DATA_DIR")?;
-    let logs = match recording::list(&dir) {
-        Ok(logs) => logs,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(error) => return Err(error).with_context(|| format!("reading {}", dir.display())),
-    };
-    if logs.is_empty() {
-        println!("No session logs in {} yet: every TUI and watch session writes one.", dir.display());
-    }
-    for log in logs {
-        println!("{:>10}  {}", crate::format::size(log.bytes), log.path.display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Raise the open-files limit, and stop with one clear line if `sockets`
-/// still do not fit.
-fn ensure_open_files(sockets: usize) -> anyhow::Result<()> {
-    match crate::limits::raise_open_files() {
-        Ok(limit) => crate::limits::check_capacity(sockets, limit).map_err(anyhow::Error::msg),
-        Err(error) => {
-            tracing::warn!(%error, "could not raise the open-files limit");
-            Ok(())
-        }
-    }
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
-}
-
-fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
-    if selection.specs.is_empty() {
-        anyhow::bail!(ProfileError::Invalid {
-            path: "command line".into(),
-            message: "nothing to watch: give URLs or a profile with connections (wsmon watch ws://host:port/path)"
-                .into(),
-        });
-    }
-    ensure_open_files(selection.specs.len())?;
-    let options = WatchOptions {
-        specs: selection.specs,
-        label: selection.label,
-        json: args.json,
-        duration: args.duration,
-        fail_on: args.fail_on,
-        record: !args.session.no_log,
-        report: args.session.report,
-    };
-    run_watch(&runtime()?, options)
-}
-
-fn run_watch(runtime: &tokio::runtime::Runtime, options: WatchOptions) -> anyhow::Result<ExitCode> {
-    init_stderr_logging();
-    let json = options.json;
-    let mut stdout = io::BufWriter::new(io::stdout().lock());
-    let outcome = runtime.block_on(headless::watch(options, &mut stdout, headless::interrupted()));
-    if let Ok(outcome) = &outcome
-        && let Some(path) = outcome.log.as_ref().filter(|_| !json)
-    {
-        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
-    }
-    match outcome {
-        Ok(outcome) if outcome.failed => Ok(ExitCode::from(1)),
-        Ok(_) => Ok(ExitCode::SUCCESS),
-        // A reader that went away (`| head`) ends the watch; that is not an error.
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(error) => Err(error).context("writing the output"),
-    }
 }
 
 /// `watch` logs to stderr, and only when asked for with WSMON_LOG (e.g.

@@ -1,0 +1,101 @@
+//! `wsmon profile ...`, and choosing what to watch from a profile and the
+//! command line.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{ConnectionArgs, ProfileAction};
+use crate::engine::spec::{dedupe_names, default_name};
+use crate::engine::{ConnOptions, ConnSpec};
+use crate::profile::{ProfileError, ProfileFile, Store};
+
+pub(super) fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode> {
+    let store = Store::open()?;
+    match action {
+        ProfileAction::List => {
+            let listed = store.list()?;
+            if listed.is_empty() {
+                println!("No profiles in {} yet (wsmon profile save NAME URL...).", store.dir().display());
+            }
+            for profile in listed {
+                let connections = match profile.connections {
+                    Ok(count) => format!("{count} connections"),
+                    Err(_) => "does not load (wsmon profile show says why)".into(),
+                };
+                println!("{:<20} {:<44} {}", profile.name, connections, profile.path.display());
+            }
+        }
+        ProfileAction::Show { name } => {
+            let (path, _) = store.load(&name)?;
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            println!("# {}\n{}", path.display(), crate::text::escape_lines(&text));
+        }
+        ProfileAction::Save { name, targets, connection } => {
+            let mut names: Vec<String> = Vec::new();
+            let mut specs = ad_hoc_specs(&targets, &connection.options());
+            names.extend(specs.iter().map(|spec| spec.name.clone()));
+            dedupe_names(&mut names);
+            for (spec, name) in specs.iter_mut().zip(names) {
+                spec.name = name;
+            }
+            let existed = store.exists(&name)?;
+            let path = store.save(&name, &ProfileFile::from_specs(&specs))?;
+            let kept = if existed { " (previous version kept as .bak)" } else { "" };
+            println!("saved {} connections to {}{kept}", specs.len(), path.display());
+        }
+        ProfileAction::Rm { name } => {
+            let backup = store.remove(&name)?;
+            println!("removed {name}; its last version is {}", backup.display());
+        }
+        ProfileAction::Path => println!("{}", store.dir().display()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What to watch: a profile's connections (with the flags laid over them)
+/// and the URLs of the command line, every name unique.
+pub(super) struct Selection {
+    pub specs: Vec<ConnSpec>,
+    /// The profile's name, or "ad hoc".
+    pub label: String,
+    /// Options for connections added later (TUI `a`).
+    pub defaults: ConnOptions,
+}
+
+pub(super) fn select(
+    profile: Option<&str>,
+    targets: &[(Option<String>, url::Url)],
+    flags: &ConnectionArgs,
+) -> Result<Selection, ProfileError> {
+    let mut defaults = ConnOptions::default();
+    let mut specs = Vec::new();
+    let mut label = crate::tui::app::AD_HOC.to_string();
+    if let Some(name) = profile {
+        let store = Store::open()?;
+        let (path, file) = store.load(name)?;
+        specs = file.specs(&path, |options| flags.apply(options))?;
+        crate::profile::apply_from(&file.defaults, path.parent().unwrap_or(std::path::Path::new(".")), &mut defaults);
+        label = name.to_string();
+    }
+    flags.apply(&mut defaults);
+    specs.extend(ad_hoc_specs(targets, &defaults));
+    let mut names: Vec<String> = specs.iter().map(|spec| spec.name.clone()).collect();
+    dedupe_names(&mut names);
+    for (spec, name) in specs.iter_mut().zip(names) {
+        spec.name = name;
+    }
+    Ok(Selection { specs, label, defaults })
+}
+
+/// Connection specs from command-line targets.
+fn ad_hoc_specs(targets: &[(Option<String>, url::Url)], options: &ConnOptions) -> Vec<ConnSpec> {
+    targets
+        .iter()
+        .map(|(name, url)| ConnSpec {
+            name: name.clone().unwrap_or_else(|| default_name(url)),
+            url: url.clone(),
+            options: options.clone(),
+        })
+        .collect()
+}

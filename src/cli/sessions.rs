@@ -1,0 +1,184 @@
+//! Running a session: the TUI, `watch`, the demo (either way) and replays,
+//! and what they leave behind.
+
+use std::io;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::profiles::select;
+use super::{DemoArgs, ReplayArgs, WatchArgs, init_file_logging, init_stderr_logging, runtime};
+use crate::demo::{DemoOptions, Fleet};
+use crate::engine::ConnOptions;
+use crate::headless::{self, WatchOptions};
+use crate::model::Model;
+use crate::profile::{ProfileError, Store};
+use crate::recording;
+use crate::report::Report;
+use crate::text::escape;
+use crate::tui::{Source, TuiOptions};
+
+pub(super) fn tui(runtime: &tokio::runtime::Runtime, options: TuiOptions) -> anyhow::Result<ExitCode> {
+    init_file_logging();
+    let outcome = runtime.block_on(crate::tui::run(options))?;
+    if let Some(path) = outcome.report {
+        eprintln!("wsmon: report written to {}", path.display());
+    }
+    if let Some(path) = outcome.log {
+        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    // Short seeds are easy to retype.
+    let seed = args.seed.unwrap_or_else(|| fastrand::u64(1..100_000));
+    let options = DemoOptions {
+        services: args.services.into(),
+        connections: args.connections.into(),
+        seed,
+        speed: args.speed,
+        deployments: args.deployments,
+    };
+    let label = format!("demo (seed {seed})");
+    // The fleet's server side is in this process too: two sockets a connection.
+    ensure_open_files(2 * (options.services * options.connections + 3) + 8)?;
+    let runtime = runtime()?;
+    let fleet = runtime.block_on(Fleet::start(&options)).context("starting the demo fleet on 127.0.0.1")?;
+    let specs = fleet.specs.clone();
+    let code = if args.headless {
+        let options = WatchOptions {
+            specs,
+            label,
+            json: args.json,
+            duration: args.duration,
+            fail_on: Vec::new(),
+            record: !args.session.no_log,
+            report: args.session.report,
+        };
+        run_watch(&runtime, options)
+    } else {
+        let options = TuiOptions {
+            source: Source::Live { specs, record: !args.session.no_log },
+            label,
+            defaults: ConnOptions::default(),
+            profiles: Store::open()?,
+            report: args.session.report,
+        };
+        tui(&runtime, options)
+    };
+    drop(fleet);
+    code
+}
+
+pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let Some(path) = args.file else { return list_session_logs() };
+    let mut model = Model::default();
+    let replayed = crate::replay::read(&path, |event| model.apply(event))
+        .with_context(|| format!("reading {}", path.display()))?;
+    const SHOWN: usize = 10;
+    for skipped in replayed.skipped.iter().take(SHOWN) {
+        eprintln!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, escape(&skipped.reason));
+    }
+    if replayed.skipped.len() > SHOWN {
+        eprintln!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
+    }
+    let Some(end) = replayed.end else {
+        anyhow::bail!(ProfileError::Invalid {
+            path: path.clone(),
+            message: "no wsmon events in this file: replay reads session logs and `wsmon watch --json` output".into(),
+        });
+    };
+    let label = log_label(&path);
+    if let Some(report) = args.report {
+        Report::new(&label, model.summary(end), end)
+            .write(&report)
+            .with_context(|| format!("writing the report to {}", report.display()))?;
+        eprintln!("wsmon: report written to {}", report.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = TuiOptions {
+        source: Source::Replay { model: Box::new(model), end },
+        label,
+        defaults: ConnOptions::default(),
+        profiles: Store::open()?,
+        report: None,
+    };
+    tui(&runtime()?, options)
+}
+
+/// A log's name without the directory and extension.
+fn log_label(path: &Path) -> String {
+    let stem = path.file_stem().unwrap_or(path.as_os_str()).to_string_lossy();
+    format!("replay {}", escape(&stem))
+}
+
+fn list_session_logs() -> anyhow::Result<ExitCode> {
+    let dir = recording::sessions_dir().context("no data directory: set WSMON_DATA_DIR")?;
+    let logs = match recording::list(&dir) {
+        Ok(logs) => logs,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", dir.display())),
+    };
+    if logs.is_empty() {
+        println!("No session logs in {} yet: every TUI and watch session writes one.", dir.display());
+    }
+    for log in logs {
+        println!("{:>10}  {}", crate::format::size(log.bytes), log.path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Raise the open-files limit, and stop with one clear line if `sockets`
+/// still do not fit.
+pub(super) fn ensure_open_files(sockets: usize) -> anyhow::Result<()> {
+    match crate::limits::raise_open_files() {
+        Ok(limit) => crate::limits::check_capacity(sockets, limit).map_err(anyhow::Error::msg),
+        Err(error) => {
+            tracing::warn!(%error, "could not raise the open-files limit");
+            Ok(())
+        }
+    }
+}
+
+pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
+    if selection.specs.is_empty() {
+        anyhow::bail!(ProfileError::Invalid {
+            path: "command line".into(),
+            message: "nothing to watch: give URLs or a profile with connections (wsmon watch ws://host:port/path)"
+                .into(),
+        });
+    }
+    ensure_open_files(selection.specs.len())?;
+    let options = WatchOptions {
+        specs: selection.specs,
+        label: selection.label,
+        json: args.json,
+        duration: args.duration,
+        fail_on: args.fail_on,
+        record: !args.session.no_log,
+        report: args.session.report,
+    };
+    run_watch(&runtime()?, options)
+}
+
+fn run_watch(runtime: &tokio::runtime::Runtime, options: WatchOptions) -> anyhow::Result<ExitCode> {
+    init_stderr_logging();
+    let json = options.json;
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let outcome = runtime.block_on(headless::watch(options, &mut stdout, headless::interrupted()));
+    if let Ok(outcome) = &outcome
+        && let Some(path) = outcome.log.as_ref().filter(|_| !json)
+    {
+        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
+    }
+    match outcome {
+        Ok(outcome) if outcome.failed => Ok(ExitCode::from(1)),
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        // A reader that went away (`| head`) ends the watch; that is not an error.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(error) => Err(error).context("writing the output"),
+    }
+}
