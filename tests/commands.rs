@@ -30,10 +30,7 @@ async fn sent_text_is_counted_both_ways() {
         else {
             unreachable!()
         };
-        total.msgs_in += delta.msgs_in;
-        total.msgs_out += delta.msgs_out;
-        total.bytes_in += delta.bytes_in;
-        total.bytes_out += delta.bytes_out;
+        total.add(&delta);
     }
     assert_eq!((total.msgs_out, total.bytes_out, total.msgs_in, total.bytes_in), (1, 5, 1, 5));
 }
