@@ -82,7 +82,7 @@ async fn bad_profiles_and_names_are_usage_errors_that_say_where() {
 
 #[tokio::test]
 async fn watch_a_profile_end_to_end() {
-    let address = closing_server(Some(1012), "deploy").await;
+    let (address, mut tokens) = closing_server_seeing("x-token", 1012, "deploy").await;
     let config = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(config.path().join("profiles")).unwrap();
     let profile = format!(
@@ -116,6 +116,8 @@ async fn watch_a_profile_end_to_end() {
     assert!(all.contains("\"conn\":\"edge\"") && all.contains("\"code\":1012"), "{all}");
     assert!(all.contains("\"rule\":\"1012\""), "the profile's own rule applied: {all}");
     assert!(!all.contains("s3cret-value"), "secrets never reach the events");
+    let sent = tokio::time::timeout(LIMIT, tokens.recv()).await.expect("an upgrade request").unwrap();
+    assert_eq!(sent.as_deref(), Some("s3cret-value"), "the server gets the secret, expanded");
     let logs: Vec<_> = std::fs::read_dir(config.path().join("data/sessions")).unwrap().collect();
     assert_eq!(logs.len(), 1, "the session is logged");
     let log = std::fs::read_to_string(logs[0].as_ref().unwrap().path()).unwrap();

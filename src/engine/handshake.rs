@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::classify;
 use super::observe::Observed;
-use super::spec::ConnSpec;
+use super::spec::{ConnSpec, expand_env};
 use crate::close::Stage;
 use crate::event::HandshakeFailure;
 
@@ -118,7 +118,10 @@ fn build_request(
     for (name, value) in &options.headers {
         let header =
             HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(format!("invalid header '{name}'")))?;
-        let value = HeaderValue::from_str(value).map_err(|_| invalid(format!("invalid value for header '{name}'")))?;
+        // Secrets (`${TOKEN}`) are expanded here and nowhere else.
+        let value = expand_env(value)
+            .map_err(|variable| invalid(format!("header '{name}' needs ${{{variable}}}, which is not set")))?;
+        let value = HeaderValue::from_str(&value).map_err(|_| invalid(format!("invalid value for header '{name}'")))?;
         headers.append(header, value);
     }
     Ok(request)

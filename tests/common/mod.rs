@@ -52,6 +52,35 @@ pub async fn closing_server(code: Option<u16>, reason: &'static str) -> SocketAd
     address
 }
 
+/// Like `closing_server`, and sends on the value of request header `name`
+/// from each upgrade it accepts (None when absent).
+pub async fn closing_server_seeing(
+    name: &'static str,
+    code: u16,
+    reason: &'static str,
+) -> (SocketAddr, UnboundedReceiver<Option<String>>) {
+    let (listener, address) = listen().await;
+    let (sender, seen) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                // The callback's error type is tungstenite's, large or not.
+                #[allow(clippy::result_large_err)]
+                let look = |request: &tokio_tungstenite::tungstenite::handshake::server::Request, response| {
+                    let value = request.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into());
+                    let _ = sender.send(value);
+                    Ok(response)
+                };
+                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, look).await else { return };
+                let _ = ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })).await;
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    (address, seen)
+}
+
 /// A server that accepts and then stops reading: pings go unanswered.
 pub async fn silent_server() -> SocketAddr {
     let (listener, address) = listen().await;
