@@ -113,11 +113,15 @@ pub fn read_error(error: &WsError, connected_ms: u64) -> Ending {
             send_close: Some(1009),
         },
         WsError::AttackAttempt => violation(Cause::Other, "frame flood (tungstenite's attack guard)".into()),
-        WsError::Tls(tls) => Ending {
-            record: record(1015, "", Initiator::Transport, None, Some(format!("TLS: {tls}")), connected_ms),
-            send_close: None,
+        // TLS is tokio-rustls's (tungstenite has no TLS of its own here): its
+        // failures on an open connection arrive as I/O errors around a rustls one.
+        WsError::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+            Some(tls) => Ending {
+                record: record(1015, "", Initiator::Transport, None, Some(format!("TLS: {tls}")), connected_ms),
+                send_close: None,
+            },
+            None => transport(&io.to_string(), connected_ms),
         },
-        WsError::Io(io) => transport(&io.to_string(), connected_ms),
         other => transport(&other.to_string(), connected_ms),
     }
 }
@@ -164,7 +168,6 @@ pub fn upgrade_error(error: &WsError) -> HandshakeFailure {
             http_status: Some(101),
             detail: "wrong Sec-WebSocket-Accept in the 101 response".into(),
         },
-        WsError::Tls(tls) => HandshakeFailure { stage: Stage::Tls, http_status: None, detail: tls.to_string() },
         other => HandshakeFailure { stage: Stage::Http, http_status: None, detail: other.to_string() },
     }
 }
@@ -291,6 +294,14 @@ mod tests {
         let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
         let ending = read_error(&WsError::Io(io), 3);
         assert_eq!((ending.record.code, ending.record.initiator), (1006, Initiator::Transport));
+    }
+
+    #[test]
+    fn a_tls_failure_on_an_open_connection_is_1015() {
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        let ending = read_error(&WsError::Io(io), 3);
+        assert_eq!((ending.record.code, ending.record.initiator), (1015, Initiator::Transport));
+        assert!(ending.record.detail.as_deref().is_some_and(|detail| detail.starts_with("TLS: ")), "{ending:?}");
     }
 
     #[test]
