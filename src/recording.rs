@@ -162,7 +162,9 @@ pub fn list(dir: &Path) -> io::Result<Vec<LogFile>> {
             logs.push(LogFile { path, bytes: entry.metadata()?.len() });
         }
     }
-    logs.sort_by(|a, b| b.path.cmp(&a.path));
+    // By stem: `T-prod-2` (the second log of that second) after `T-prod`,
+    // where whole names would put `.jsonl` after `-2.jsonl`.
+    logs.sort_by(|a, b| b.path.file_stem().cmp(&a.path.file_stem()));
     Ok(logs)
 }
 
@@ -253,5 +255,7 @@ mod tests {
         let second = Recorder::start_in(dir.path(), "prod / eu", Ts(1_795_000_000_000)).unwrap();
         assert_eq!(first.path().file_name().unwrap(), "2026-11-18T11-06-40Z-prod-eu.jsonl");
         assert_eq!(second.path().file_name().unwrap(), "2026-11-18T11-06-40Z-prod-eu-2.jsonl");
+        let newest_first: Vec<PathBuf> = list(dir.path()).unwrap().into_iter().map(|log| log.path).collect();
+        assert_eq!(newest_first, [second.path(), first.path()]);
     }
 }

@@ -26,7 +26,8 @@ impl LineInput {
     }
 
     pub fn insert(&mut self, c: char) {
-        if c.is_control() {
+        // Nothing a terminal would act on or that reorders text is stored.
+        if crate::text::is_hostile(c) {
             return;
         }
         let at = self.byte_at(self.cursor);
@@ -81,8 +82,10 @@ mod tests {
         input.home();
         input.delete();
         assert_eq!(input.text(), "x");
-        input.insert('\u{1b}');
-        assert_eq!(input.text(), "x", "control characters are not typed in");
+        for hostile in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{2066}'] {
+            input.insert(hostile);
+        }
+        assert_eq!(input.text(), "x", "controls and bidi overrides are not typed in");
         input.right();
         input.right();
         assert_eq!(input.cursor(), 1);
