@@ -156,14 +156,13 @@ impl Rows {
 }
 
 /// The word the table shows for a state (and what the filter matches).
+/// Attention (set by an ending that needs a person, cleared on open) wins
+/// over the state, here and in the symbol, colour, rank and header count.
 pub fn state_label(state: State, attention: bool) -> &'static str {
-    match (state, attention) {
-        (State::Waiting { .. } | State::Held | State::Closed, true) => "attention",
-        (state, _) => state.name(),
-    }
+    if attention { "attention" } else { state.name() }
 }
 
-/// Trouble first: attention, waiting, connecting, paused, held, open.
+/// Trouble first: attention, waiting, connecting, held, paused, open.
 fn state_rank(state: State, attention: bool) -> u8 {
     match (state, attention) {
         (_, true) => 0,
@@ -670,6 +669,29 @@ mod tests {
         press(&mut app, KeyCode::Esc);
         app.refresh();
         assert_eq!(app.rows.order().len(), 3, "Esc clears it");
+    }
+
+    #[test]
+    fn a_connection_needing_attention_is_shown_so_while_it_retries() {
+        let mut app = app_with(&["api", "proxy"]);
+        let violation = crate::event::CloseRecord {
+            code: 1002,
+            reason: String::new(),
+            initiator: crate::close::Initiator::Client,
+            class: crate::close::Class::ProtocolError,
+            cause: Some(crate::close::Cause::MaskedFrame),
+            detail: None,
+            connected_ms: 5,
+        };
+        app.apply(&Event { at: Ts(9), conn: ConnId(1), kind: EventKind::Closed(violation) });
+        app.apply(&Event { at: Ts(19), conn: ConnId(1), kind: EventKind::Connecting { attempt: 1 } });
+        let conn = app.model.connection(ConnId(1)).unwrap();
+        assert_eq!(state_label(conn.state, conn.attention), "attention", "not 'connecting'");
+        assert_eq!(crate::tui::view::table::symbol(conn.state, conn.attention), '✖');
+        press(&mut app, KeyCode::Char('/'));
+        type_text(&mut app, "attention");
+        app.refresh();
+        assert_eq!(app.rows.order(), [ConnId(1)], "the filter finds what the header counts");
     }
 
     #[test]

@@ -164,11 +164,9 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
-/// The action of a key press outside prompts and popups.
+/// The action of a key press outside prompts and popups (Ctrl-C comes
+/// first, in `App::on_key`: see `is_interrupt`).
 pub fn action_for(key: KeyEvent) -> Option<Action> {
-    if is_interrupt(key) {
-        return Some(Action::Quit);
-    }
     if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
         return None;
     }
@@ -193,7 +191,7 @@ mod tests {
         assert_eq!(action_for(press(KeyCode::Char('j'))), Some(Action::Down));
         assert_eq!(action_for(press(KeyCode::Down)), Some(Action::Down));
         assert_eq!(action_for(press(KeyCode::Char('q'))), Some(Action::Quit));
-        assert_eq!(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert!(is_interrupt(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
         assert_eq!(action_for(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)), None);
         assert_eq!(action_for(press(KeyCode::Char('x'))), None);
     }

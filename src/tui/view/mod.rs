@@ -19,7 +19,7 @@ mod header;
 mod history;
 mod popup;
 mod side_panel;
-mod table;
+pub(crate) mod table;
 #[cfg(test)]
 mod tests;
 

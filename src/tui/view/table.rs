@@ -2,7 +2,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
@@ -100,7 +99,7 @@ fn row(conn: &Connection, now: Ts, theme: Theme, wide: bool, insecure: bool) -> 
         Cell::from(rtt),
         Cell::from(last),
         Cell::from(conn.closes.to_string()),
-        Cell::from(next).style(Style::new()),
+        Cell::from(next),
     ])
 }
 
@@ -110,7 +109,7 @@ fn rtt_text(ms: f64) -> String {
 
 pub fn symbol(state: State, attention: bool) -> char {
     match (state, attention) {
-        (State::Waiting { .. } | State::Held | State::Closed, true) => '✖',
+        (_, true) => '✖',
         (State::Closed, _) => '○',
         (State::Open, _) => '●',
         (State::Connecting, _) => '◐',
