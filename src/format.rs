@@ -3,6 +3,7 @@
 use chrono::Local;
 
 use crate::event::Ts;
+use crate::model::Percentiles;
 
 /// A compact duration: `250ms`, `1.5s`, `42s`, `5m02s`, `3h07m`, `2d04h`.
 pub fn duration_ms(ms: u64) -> String {
@@ -19,6 +20,22 @@ pub fn duration_ms(ms: u64) -> String {
         HOUR..DAY => format!("{}h{:02}m", ms / HOUR, (ms % HOUR) / MINUTE),
         _ => format!("{}d{:02}h", ms / DAY, (ms % DAY) / HOUR),
     }
+}
+
+/// A duration that may not exist yet: `-` then.
+pub fn maybe_ms(ms: Option<u64>) -> String {
+    ms.map_or("-".into(), duration_ms)
+}
+
+/// `p50 1.3s p95 4.1s max 4.8s`.
+pub fn percentiles(figures: &Percentiles) -> String {
+    let Percentiles { p50_ms, p95_ms, max_ms, .. } = *figures;
+    format!("p50 {} p95 {} max {}", maybe_ms(p50_ms), maybe_ms(p95_ms), maybe_ms(max_ms))
+}
+
+/// A time for file names, UTC, sorting as it reads: `2026-11-24T18-40-02Z`.
+pub fn file_stamp(at: Ts) -> String {
+    at.to_datetime().format("%Y-%m-%dT%H-%M-%SZ").to_string()
 }
 
 /// Wall-clock time of day with milliseconds, in the local zone.

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 use crate::close::Class;
 use crate::engine::{ConnSpec, Engine, sleep_until_or_never};
 use crate::event::{EventKind, Ts};
-use crate::format::{clock_ms, duration_ms};
-use crate::model::{Model, Percentiles, Summary};
+use crate::format::{clock_ms, duration_ms, percentiles};
+use crate::model::{Model, Summary};
 use crate::recording::Recorder;
 use crate::report::Report;
 use crate::text::escape;
@@ -76,8 +76,9 @@ pub async fn watch(
                 for event in batch.drain(..) {
                     model.apply(&event);
                     let Some(conn) = model.connection(event.conn) else { continue };
-                    // One encoding for the log and, with --json, the output.
-                    let line = wire::encode_event(&event, &conn.name, &conn.url);
+                    // With --json, one encoding serves the output and the log;
+                    // otherwise the log encodes what it keeps (not traffic: it sums that).
+                    let line = options.json.then(|| wire::encode_event(&event, &conn.name, &conn.url)).flatten();
                     record(&mut recorder, |log| log.record(&model, &event, line.as_deref()));
                     if options.json {
                         if let Some(line) = &line {
@@ -182,11 +183,6 @@ pub fn describe(kind: &EventKind) -> Option<String> {
     })
 }
 
-fn percentiles(figures: &Percentiles) -> String {
-    let show = |ms: Option<u64>| ms.map_or("-".into(), duration_ms);
-    format!("p50 {} p95 {} max {}", show(figures.p50_ms), show(figures.p95_ms), show(figures.max_ms))
-}
-
 /// The summary for a person.
 pub fn summary_text(summary: &Summary) -> String {
     let counts = |map: &std::collections::BTreeMap<String, u64>| {
@@ -214,9 +210,9 @@ pub fn summary_text(summary: &Summary) -> String {
     out.push_str(&format!("  restart waves: {}\n", summary.waves_total));
     for wave in &summary.waves {
         out.push_str(&format!(
-            "    wave {} ({:?}{}): {} hit · {} back · {} still down · recovery {} · {} other problems\n",
+            "    wave {} ({}{}): {} hit · {} back · {} still down · recovery {} · {} other problems\n",
             wave.number,
-            wave.kind,
+            wave.kind.as_str(),
             if wave.in_progress { ", in progress" } else { "" },
             wave.hit,
             wave.back,

@@ -53,7 +53,7 @@ impl Recorder {
         if let Err(error) = prune(dir, KEEP_LOGS - 1, KEEP_BYTES) {
             tracing::warn!(%error, dir = %dir.display(), "could not prune old session logs");
         }
-        let stem = format!("{}-{}", now.to_datetime().format("%Y-%m-%dT%H-%M-%SZ"), file_safe(label));
+        let stem = format!("{}-{}", crate::format::file_stamp(now), file_safe(label));
         for n in 1..100 {
             let name = if n == 1 { format!("{stem}.{EXTENSION}") } else { format!("{stem}-{n}.{EXTENSION}") };
             let path = dir.join(name);

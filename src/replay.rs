@@ -9,7 +9,6 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::event::{Event, Ts};
-use crate::model::Summary;
 use crate::wire::{Decoded, Replayer};
 
 /// A line longer than this is not a wsmon event: skipped without being
@@ -29,8 +28,6 @@ pub struct Replayed {
     /// The time the figures are taken at: the summary line's, else the
     /// last event's.
     pub end: Option<Ts>,
-    /// The summary the session wrote at its end, when it got that far.
-    pub recorded_summary: Option<Summary>,
     pub skipped: Vec<Skipped>,
 }
 
@@ -67,10 +64,8 @@ pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(&Event)) -> io::R
                 replayed.events += 1;
                 replayed.end = events.last().map(|event| event.at).max(replayed.end);
             }
-            Ok(Decoded::Summary { at, summary }) => {
-                replayed.end = Some(at);
-                replayed.recorded_summary = Some(*summary);
-            }
+            // The summary is recomputed from the events; its time ends the span.
+            Ok(Decoded::Summary { at, .. }) => replayed.end = Some(at),
             Err(error) => {
                 let cut = if complete { "" } else { " (the log ends mid-line)" };
                 replayed.skipped.push(Skipped { line: number, reason: format!("{error}{cut}") });

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::event::Ts;
-use crate::format::duration_ms;
+use crate::format::{duration_ms, maybe_ms};
 use crate::model::{Percentiles, Summary, WaveSummary};
 use crate::text::escape;
 
@@ -149,12 +149,11 @@ impl Report {
 }
 
 fn wave_row(wave: &WaveSummary) -> String {
-    let kind = match (wave.kind, wave.in_progress) {
-        (kind, false) => format!("{kind:?}").to_lowercase(),
-        (kind, true) => format!("{} (in progress)", format!("{kind:?}").to_lowercase()),
+    let kind = match wave.in_progress {
+        false => wave.kind.as_str().to_string(),
+        true => format!("{} (in progress)", wave.kind.as_str()),
     };
     let Percentiles { p50_ms, p95_ms, max_ms, .. } = wave.recovery;
-    let ms = |value: Option<u64>| value.map_or("-".to_string(), duration_ms);
     format!(
         "| {} | {kind} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         wave.number,
@@ -162,9 +161,9 @@ fn wave_row(wave: &WaveSummary) -> String {
         wave.hit,
         wave.back,
         wave.still_down,
-        ms(p50_ms),
-        ms(p95_ms),
-        ms(max_ms),
+        maybe_ms(p50_ms),
+        maybe_ms(p95_ms),
+        maybe_ms(max_ms),
         wave.other_problems
     )
 }

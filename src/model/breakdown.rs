@@ -14,7 +14,6 @@ pub struct Breakdown {
     pub by_class: [u64; Class::ALL.len()],
     pub by_cause: [u64; Cause::ALL.len()],
     pub by_stage: [u64; Stage::ALL.len()],
-    pub by_http_status: BTreeMap<u16, u64>,
     /// Protocol errors per cause, per connection: the 1002 panel.
     pub protocol_errors: BTreeMap<(Cause, ConnId), u64>,
 }
@@ -34,9 +33,6 @@ impl Breakdown {
         self.handshake_failures += 1;
         self.by_class[Class::Handshake.index()] += 1;
         self.by_stage[failure.stage.index()] += 1;
-        if let Some(status) = failure.http_status {
-            *self.by_http_status.entry(status).or_default() += 1;
-        }
     }
 
     pub fn class_count(&self, class: Class) -> u64 {

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{CloseRecord, HandshakeFailure, Traffic, Ts};
+use crate::event::{CloseRecord, HandshakeFailure, Ts};
 
 /// Closes kept per connection; totals are kept forever elsewhere.
 pub const HISTORY_LIMIT: usize = 100;
@@ -57,20 +57,15 @@ pub struct Connection {
     pub name: String,
     pub url: String,
     pub state: State,
-    /// Tries since the last open; 1 while the first one runs.
-    pub attempt: u32,
     pub opened_at: Option<Ts>,
     /// The first close or failure since the connection was last open.
     pub down_since: Option<Ts>,
     pub rtt_ms: Option<f64>,
     pub closes: u64,
-    pub handshake_failures: u64,
     pub last_failure: Option<HandshakeFailure>,
     /// The last ending was one a person should look at (a protocol error,
     /// an HTTP 4xx); cleared when the connection opens again.
     pub attention: bool,
-    /// Totals since the connection was added.
-    pub traffic: Traffic,
     pub history: VecDeque<CloseEntry>,
 }
 
@@ -80,15 +75,12 @@ impl Connection {
             name,
             url,
             state: State::Connecting,
-            attempt: 0,
             opened_at: None,
             down_since: None,
             rtt_ms: None,
             closes: 0,
-            handshake_failures: 0,
             last_failure: None,
             attention: false,
-            traffic: Traffic::default(),
             history: VecDeque::new(),
         }
     }

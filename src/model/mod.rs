@@ -50,15 +50,11 @@ impl Model {
         };
         match &event.kind {
             EventKind::Added { .. } => {}
-            EventKind::Connecting { attempt } => {
-                conn.state = State::Connecting;
-                conn.attempt = *attempt;
-            }
+            EventKind::Connecting { .. } => conn.state = State::Connecting,
             EventKind::Open { .. } => {
                 conn.state = State::Open;
                 conn.opened_at = Some(at);
                 conn.attention = false;
-                conn.attempt = 0;
                 if let Some(down_since) = conn.down_since.take() {
                     self.recovery.record(at.millis_since(down_since));
                 }
@@ -86,7 +82,6 @@ impl Model {
                 self.waves.on_close(at, id, record);
             }
             EventKind::HandshakeFailed(failure) => {
-                conn.handshake_failures += 1;
                 conn.down_since.get_or_insert(at);
                 conn.attention = RuleKind::for_handshake(failure).needs_attention();
                 conn.last_failure = Some(failure.clone());
@@ -107,9 +102,8 @@ impl Model {
             EventKind::Resumed => conn.state = State::Connecting,
             EventKind::Removed => conn.state = State::Removed,
             EventKind::Rtt { rtt_ms } => conn.rtt_ms = Some(*rtt_ms),
-            EventKind::Traffic(delta) => {
-                conn.traffic.add(delta);
-            }
+            // Counted in the output and the session log; nothing on screen shows it.
+            EventKind::Traffic(_) => {}
         }
     }
 

@@ -76,7 +76,7 @@ fn a_close_and_reconnect_is_recorded_in_state_history_and_totals() {
         .open(63_100, 0);
 
     let conn = script.conn(0);
-    assert_eq!((conn.state, conn.closes, conn.handshake_failures), (State::Open, 1, 1));
+    assert_eq!((conn.state, conn.closes), (State::Open, 1));
     let entry = conn.last_close().unwrap();
     assert_eq!((entry.record.code, entry.waited_ms, entry.failed_tries), (1012, 3_000, 1));
     assert_eq!(entry.reopened_at, Some(Ts(63_100)));
@@ -135,7 +135,6 @@ fn the_summary_counts_a_rolling_restart() {
     assert_eq!(wave.recovery.count, 3);
     assert_eq!(wave.recovery.max_ms, Some(2_200));
     assert!(!script.model.summary(Ts(16_000 + 30_000)).waves[0].in_progress);
-    assert_eq!(script.conn(1).traffic.msgs_in, 3);
 }
 
 #[test]

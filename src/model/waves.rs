@@ -32,6 +32,15 @@ pub enum WaveKind {
     Abrupt,
 }
 
+impl WaveKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaveKind::Restart => "restart",
+            WaveKind::Abrupt => "abrupt",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Wave {
     pub number: u32,

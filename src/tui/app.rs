@@ -261,7 +261,7 @@ impl App {
                     self.say("no data directory for reports: start wsmon with --report FILE.md".into(), true);
                     return None;
                 };
-                let stamp = self.now().to_datetime().format("%Y-%m-%dT%H-%M-%SZ");
+                let stamp = crate::format::file_stamp(self.now());
                 dir.join("reports").join(format!("{stamp}.md"))
             }
         };

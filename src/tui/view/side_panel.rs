@@ -11,8 +11,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::close::{Cause, Stage};
 use crate::event::{ConnId, Ts};
-use crate::format::duration_ms;
-use crate::model::{CloseKind, Percentiles, Wave, WaveKind};
+use crate::format::percentiles;
+use crate::model::{CloseKind, Wave, WaveKind};
 use crate::text::escape;
 use crate::tui::app::{App, Focus};
 
@@ -100,11 +100,6 @@ fn wave_lines(wave: &Wave, now: Ts) -> Vec<Line<'static>> {
         lines.push(Line::raw(format!("  {} other problems", wave.other_problems)));
     }
     lines
-}
-
-fn percentiles(figures: &Percentiles) -> String {
-    let show = |ms: Option<u64>| ms.map_or("-".into(), duration_ms);
-    format!("p50 {} p95 {} max {}", show(figures.p50_ms), show(figures.p95_ms), show(figures.max_ms))
 }
 
 fn other_closes(app: &App) -> Vec<Line<'static>> {
