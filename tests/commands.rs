@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use wsmon::close::{Class, Initiator};
 use wsmon::engine::policy::{RuleSetting, Rules, Selector};
-use wsmon::engine::{Command, Engine};
-use wsmon::event::{ConnId, EventKind};
+use wsmon::engine::{Command, ConnOptions, Engine};
+use wsmon::event::{ConnId, EventKind, Traffic};
 
 fn closed(kind: &EventKind) -> bool {
     matches!(kind, EventKind::Closed(_))
@@ -17,6 +17,18 @@ fn open(kind: &EventKind) -> bool {
     matches!(kind, EventKind::Open { .. })
 }
 
+/// Traffic deltas summed until one message went each way.
+async fn traffic_both_ways(events: &mut tokio::sync::mpsc::UnboundedReceiver<wsmon::event::Event>) -> Traffic {
+    let mut total = Traffic::default();
+    while total.msgs_in < 1 || total.msgs_out < 1 {
+        let EventKind::Traffic(delta) = next_matching(events, |k| matches!(k, EventKind::Traffic(_))).await.kind else {
+            unreachable!()
+        };
+        total.add(&delta);
+    }
+    total
+}
+
 #[tokio::test]
 async fn sent_text_is_counted_both_ways() {
     let address = echo_server().await;
@@ -24,15 +36,18 @@ async fn sent_text_is_counted_both_ways() {
     let id = engine.add(spec("echo", &url(address), options()));
     next_matching(&mut events, open).await;
     engine.command(id, Command::SendText("hello".into()));
-    let mut total = wsmon::event::Traffic::default();
-    while total.msgs_in < 1 || total.msgs_out < 1 {
-        let EventKind::Traffic(delta) = next_matching(&mut events, |k| matches!(k, EventKind::Traffic(_))).await.kind
-        else {
-            unreachable!()
-        };
-        total.add(&delta);
-    }
+    let total = traffic_both_ways(&mut events).await;
     assert_eq!((total.msgs_out, total.bytes_out, total.msgs_in, total.bytes_in), (1, 5, 1, 5));
+}
+
+#[tokio::test]
+async fn messages_sent_on_open_are_counted_too() {
+    let address = echo_server().await;
+    let (mut engine, mut events) = Engine::new();
+    let options = ConnOptions { send_on_open: vec!["subscribe".into()], ..options() };
+    engine.add(spec("echo", &url(address), options));
+    let total = traffic_both_ways(&mut events).await;
+    assert_eq!((total.msgs_out, total.bytes_out, total.msgs_in, total.bytes_in), (1, 9, 1, 9));
 }
 
 #[tokio::test]

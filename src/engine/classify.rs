@@ -137,6 +137,13 @@ pub fn ping_timeout(timeout_ms: u64, connected_ms: u64) -> CloseRecord {
     record(1006, "", Initiator::Client, None, Some(detail), connected_ms)
 }
 
+/// A message could not be written within the limit: the peer stopped
+/// reading, and wsmon gives up on it.
+pub fn stalled_send(limit_ms: u64, connected_ms: u64) -> CloseRecord {
+    let detail = format!("send stalled: not written within {}", crate::format::duration_ms(limit_ms));
+    record(1006, "", Initiator::Client, None, Some(detail), connected_ms)
+}
+
 /// The user closed the connection (pause, remove, reconnect now, quit).
 pub fn user_close(code: u16, reason: &str, connected_ms: u64) -> CloseRecord {
     record(code, reason, Initiator::Client, None, None, connected_ms)

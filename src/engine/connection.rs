@@ -100,14 +100,9 @@ impl Connection {
         let spec = Arc::clone(&self.spec);
         let opening = handshake::open(&spec);
         tokio::pin!(opening);
-        let result = loop {
-            tokio::select! {
-                result = &mut opening => break result,
-                command = self.commands.recv() => match command {
-                    Some(Command::SendText(_) | Command::Resume) => continue,
-                    other => return Err(self.interrupted(other)),
-                },
-            }
+        let result = tokio::select! {
+            result = &mut opening => result,
+            command = interruption(&mut self.commands) => return Err(self.interrupted(command)),
         };
         match result {
             Ok(opened) => {
@@ -143,15 +138,9 @@ impl Connection {
     }
 
     async fn wait(&mut self, delay: Duration) -> Step {
-        let deadline = Instant::now() + delay;
-        loop {
-            tokio::select! {
-                () = sleep_until(deadline) => return Step::Connect,
-                command = self.commands.recv() => match command {
-                    Some(Command::SendText(_) | Command::Resume) => continue,
-                    other => return self.interrupted(other),
-                },
-            }
+        tokio::select! {
+            () = sleep_until(Instant::now() + delay) => Step::Connect,
+            command = interruption(&mut self.commands) => self.interrupted(command),
         }
     }
 
@@ -193,6 +182,17 @@ impl Connection {
             }
             Command::Shutdown => Step::Stop,
             Command::Resume | Command::SendText(_) => Step::Connect,
+        }
+    }
+}
+
+/// The next command that changes anything while the connection is down
+/// (sending text and resuming mean nothing then); None once the engine is gone.
+async fn interruption(commands: &mut Inbox) -> Option<Command> {
+    loop {
+        match commands.recv().await {
+            Some(Command::SendText(_) | Command::Resume) => continue,
+            other => return other,
         }
     }
 }
@@ -282,8 +282,9 @@ impl<'a> Session<'a> {
     }
 
     async fn serve(&mut self, commands: &mut Inbox) -> SessionEnd {
-        for text in self.spec.options.send_on_open.clone() {
-            if let Err(record) = self.send(Message::text(text)).await {
+        let spec = self.spec;
+        for text in &spec.options.send_on_open {
+            if let Err(record) = self.send_text(text.clone()).await {
                 return SessionEnd::abrupt(record);
             }
         }
@@ -365,18 +366,7 @@ impl<'a> Session<'a> {
 
     async fn on_command(&mut self, command: Command) -> Option<SessionEnd> {
         let (code, reason) = match command {
-            Command::SendText(text) => {
-                let length = text.len();
-                return match self.send(Message::text(text)).await {
-                    Ok(()) => {
-                        self.traffic.msgs_out += 1;
-                        self.traffic.bytes_out += length as u64;
-                        self.schedule_flush();
-                        None
-                    }
-                    Err(record) => Some(SessionEnd::abrupt(record)),
-                };
-            }
+            Command::SendText(text) => return self.send_text(text).await.err().map(SessionEnd::abrupt),
             Command::Resume => return None,
             Command::ReconnectNow => (CloseCode::Normal, "reconnect requested"),
             Command::Pause => (CloseCode::Normal, "paused"),
@@ -399,13 +389,22 @@ impl<'a> Session<'a> {
 
     /// Send one message; a failure ends the connection like a read error.
     async fn send(&mut self, message: Message) -> Result<(), CloseRecord> {
-        match timeout(self.spec.options.ping_timeout, self.socket.send(message)).await {
+        let limit = self.spec.options.ping_timeout;
+        match timeout(limit, self.socket.send(message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(classify::read_error(&error, self.connected_ms()).record),
-            Err(_) => {
-                Err(classify::ping_timeout(self.spec.options.ping_timeout.as_millis() as u64, self.connected_ms()))
-            }
+            Err(_) => Err(classify::stalled_send(limit.as_millis() as u64, self.connected_ms())),
         }
+    }
+
+    /// Send a text message (on open, or asked for) and count it.
+    async fn send_text(&mut self, text: String) -> Result<(), CloseRecord> {
+        let length = text.len() as u64;
+        self.send(Message::text(text)).await?;
+        self.traffic.msgs_out += 1;
+        self.traffic.bytes_out += length;
+        self.schedule_flush();
+        Ok(())
     }
 
     /// Read until the peer closes TCP (or the grace runs out), so that

@@ -56,20 +56,13 @@ impl Engine {
     /// Ask a connection to do something. Unknown or removed ids are ignored.
     pub fn command(&mut self, id: ConnId, command: Command) {
         let Some(slot) = self.commands.get_mut(id.index()) else { return };
+        let removing = command == Command::Remove;
         if let Some(sender) = slot {
-            sender.send(command.clone());
+            sender.send(command);
         }
-        if command == Command::Remove {
+        if removing {
             *slot = None;
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.commands.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.commands.is_empty()
     }
 
     /// Close every connection with 1001 and wait up to `grace` for them.
