@@ -44,6 +44,8 @@ struct Tally {
     restarted: usize,
     causes: Vec<String>,
     by_code: BTreeMap<String, u64>,
+    /// The reconnect rules that scheduled retries.
+    rules: HashSet<String>,
 }
 
 impl Tally {
@@ -53,6 +55,9 @@ impl Tally {
         match event["event"].as_str() {
             Some("open") => {
                 self.restarting.remove(&conn);
+            }
+            Some("reconnect_scheduled") => {
+                self.rules.insert(event["rule"].as_str().unwrap().to_string());
             }
             Some("closed") => {
                 let code = event["code"].as_u64().unwrap();
@@ -165,6 +170,9 @@ async fn the_demo_plays_a_deployment_reports_it_and_its_log_replays() {
     let scripted = scripted_causes();
     assert_eq!(tally.causes, scripted[..tally.causes.len()], "seed {SEED} scripts {scripted:?}");
     assert_ne!(tally.causes[0], tally.causes[1], "two different rules broken");
+    // --speed divides the delays; the rules stay the defaults.
+    assert!(tally.rules.contains("restart") && tally.rules.contains("protocol"), "{:?}", tally.rules);
+    assert!(tally.rules.iter().all(|rule| rule.parse::<u16>().is_err()), "no per-code overrides: {:?}", tally.rules);
     let protocol_errors = summary["protocol_errors"].as_array().unwrap();
     assert!(protocol_errors.iter().all(|error| error["conn"] == "broken-proxy"), "{protocol_errors:?}");
 

@@ -20,8 +20,6 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::close::Class;
-use crate::engine::policy::{DelayRange, RuleKind, RuleSetting, Rules, Selector};
 use crate::engine::{ConnOptions, ConnSpec};
 use proxy::Proxy;
 use script::{Action, Script};
@@ -59,7 +57,7 @@ impl Fleet {
     pub async fn start(options: &DemoOptions) -> io::Result<Fleet> {
         let defaults = ConnOptions::default();
         let connection = ConnOptions {
-            rules: scaled_rules(options.speed),
+            delay_divisor: options.speed,
             stability_window: defaults.stability_window.div_f64(options.speed),
             // Round-trip times on screen within seconds of the start.
             ping_interval: Some(DEMO_PING_INTERVAL),
@@ -98,28 +96,6 @@ fn service_name(index: usize) -> String {
     match SERVICE_NAMES.get(index) {
         Some(name) => name.to_string(),
         None => format!("svc{}", index + 1),
-    }
-}
-
-/// The default first delays, divided by `speed`, as overrides (the codes
-/// and the class the demo raises). At speed 1 the defaults stand.
-fn scaled_rules(speed: f64) -> Rules {
-    if speed == 1.0 {
-        return Rules::default();
-    }
-    let scaled = |kind: RuleKind| {
-        let first = kind.default_rule().first.expect("default rules have a first delay");
-        let scale = |ms: u64| (ms as f64 / speed).round() as u64;
-        RuleSetting::Delay(DelayRange::new(scale(first.min_ms), scale(first.max_ms)))
-    };
-    Rules {
-        overrides: vec![
-            (Selector::Code(1012), scaled(RuleKind::Restart)),
-            (Selector::Code(1013), scaled(RuleKind::TryAgainLater)),
-            (Selector::Code(1006), scaled(RuleKind::Transport)),
-            (Selector::Code(1002), scaled(RuleKind::Protocol)),
-            (Selector::Class(Class::Handshake), scaled(RuleKind::Transport)),
-        ],
     }
 }
 

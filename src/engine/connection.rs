@@ -124,7 +124,7 @@ impl Connection {
         let options = &self.spec.options;
         let window = options.stability_window.as_millis() as u64;
         let decision = options.rules.decide(&mut self.streak, ending, connected_ms, window, fastrand::f64());
-        match decision.delay_ms {
+        match decision.delay_ms.map(|ms| (ms as f64 / options.delay_divisor).round() as u64) {
             Some(delay_ms) => {
                 let attempt = self.attempt + 1;
                 self.events.emit(EventKind::ReconnectScheduled { delay_ms, attempt, rule: decision.rule });

@@ -37,6 +37,9 @@ pub struct ConnOptions {
     pub max_message_size: usize,
     pub rules: Rules,
     pub tls: TlsOptions,
+    /// Reconnect delays are divided by this: 1 keeps the rules' times; the
+    /// demo's `--speed` plays a deployment faster with the same rules.
+    pub delay_divisor: f64,
 }
 
 impl Default for ConnOptions {
@@ -53,6 +56,7 @@ impl Default for ConnOptions {
             max_message_size: 1 << 20,
             rules: Rules::default(),
             tls: TlsOptions::default(),
+            delay_divisor: 1.0,
         }
     }
 }
