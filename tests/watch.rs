@@ -185,3 +185,33 @@ async fn more_connections_than_open_files_allow_is_one_clear_line() {
     assert!(stderr.contains("40 sockets") && stderr.contains("limit 100") && stderr.contains("about 36"), "{stderr}");
     assert!(stderr.contains("LimitNOFILE="), "says how to raise it: {stderr}");
 }
+
+#[tokio::test]
+async fn sessions_are_logged_and_listed_newest_first_unless_no_log() {
+    let dirs = tempfile::tempdir().unwrap();
+    let address = echo_server().await;
+    let target = url(address);
+    for name in ["first", "second"] {
+        let target = format!("{name}={target}");
+        let (status, _, stderr) = run(dirs.path(), &["watch", "--duration", "200ms", &target]).await;
+        assert_eq!(status, 0, "{stderr}");
+        assert!(stderr.contains("session logged to"), "{stderr}");
+    }
+    let (status, _, stderr) = run(dirs.path(), &["watch", "--no-log", "--duration", "200ms", &target]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(!stderr.contains("session logged"), "{stderr}");
+
+    let (status, listing, _) = run(dirs.path(), &["replay"]).await;
+    assert_eq!(status, 0);
+    let logs: Vec<&str> = listing.lines().collect();
+    assert_eq!(logs.len(), 2, "--no-log wrote nothing: {listing}");
+    let contents: Vec<String> =
+        logs.iter().map(|line| std::fs::read_to_string(line.split_whitespace().last().unwrap()).unwrap()).collect();
+    assert!(contents[0].contains("\"conn\":\"second\"") && contents[1].contains("\"conn\":\"first\""), "{listing}");
+
+    let empty = dirs.path().join("empty.jsonl");
+    std::fs::write(&empty, "not a log\n").unwrap();
+    let (status, _, stderr) = run(dirs.path(), &["replay", empty.to_str().unwrap()]).await;
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains(":1: skipped") && stderr.contains("no wsmon events"), "{stderr}");
+}

@@ -232,12 +232,6 @@ impl ConnectionArgs {
             options.tls.insecure = true;
         }
     }
-
-    fn options(&self) -> ConnOptions {
-        let mut options = ConnOptions::default();
-        self.apply(&mut options);
-        options
-    }
 }
 
 fn parse_code(text: &str) -> Result<u16, String> {
@@ -258,13 +252,18 @@ fn parse_class(text: &str) -> Result<Class, String> {
     })
 }
 
+/// Input wsmon cannot work with (not a profile's fault): exits with 2 too.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
 /// Parse the command line and run. Usage errors exit with 2 (clap's way).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         // Bad input (a profile that does not load, a bad name): like a usage error.
-        Err(error) if error.downcast_ref::<ProfileError>().is_some() => {
+        Err(error) if error.downcast_ref::<ProfileError>().is_some() || error.downcast_ref::<BadInput>().is_some() => {
             eprintln!("wsmon: {error:#}");
             ExitCode::from(2)
         }

@@ -32,13 +32,7 @@ pub(super) fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode>
             println!("# {}\n{}", path.display(), crate::text::escape_lines(&text));
         }
         ProfileAction::Save { name, targets, connection } => {
-            let mut names: Vec<String> = Vec::new();
-            let mut specs = ad_hoc_specs(&targets, &connection.options());
-            names.extend(specs.iter().map(|spec| spec.name.clone()));
-            dedupe_names(&mut names);
-            for (spec, name) in specs.iter_mut().zip(names) {
-                spec.name = name;
-            }
+            let specs = select(None, &targets, &connection)?.specs;
             let existed = store.exists(&name)?;
             let path = store.save(&name, &ProfileFile::from_specs(&specs))?;
             let kept = if existed { " (previous version kept as .bak)" } else { "" };

@@ -8,12 +8,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::profiles::select;
-use super::{DemoArgs, ReplayArgs, WatchArgs, init_file_logging, init_stderr_logging, runtime};
+use super::{BadInput, DemoArgs, ReplayArgs, WatchArgs, init_file_logging, init_stderr_logging, runtime};
 use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
 use crate::headless::{self, WatchOptions};
 use crate::model::Model;
-use crate::profile::{ProfileError, Store};
+use crate::profile::Store;
 use crate::recording;
 use crate::report::Report;
 use crate::text::escape;
@@ -85,10 +85,10 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         eprintln!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
     }
     let Some(end) = replayed.end else {
-        anyhow::bail!(ProfileError::Invalid {
-            path: path.clone(),
-            message: "no wsmon events in this file: replay reads session logs and `wsmon watch --json` output".into(),
-        });
+        anyhow::bail!(BadInput(format!(
+            "{}: no wsmon events in this file: replay reads session logs and `wsmon watch --json` output",
+            path.display()
+        )));
     };
     let label = log_label(&path);
     if let Some(report) = args.report {
@@ -145,11 +145,9 @@ pub(super) fn ensure_open_files(sockets: usize) -> anyhow::Result<()> {
 pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
     if selection.specs.is_empty() {
-        anyhow::bail!(ProfileError::Invalid {
-            path: "command line".into(),
-            message: "nothing to watch: give URLs or a profile with connections (wsmon watch ws://host:port/path)"
-                .into(),
-        });
+        anyhow::bail!(BadInput(
+            "nothing to watch: give URLs or a profile with connections (wsmon watch ws://host:port/path)".into()
+        ));
     }
     ensure_open_files(selection.specs.len())?;
     let options = WatchOptions {
