@@ -10,16 +10,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use common::child::{Wsmon, run};
+use common::json;
 use serde_json::Value;
 use wsmon::demo::script::{Action, Script, Violation};
 
 const SEED: &str = "7";
 const SERVICES: usize = 3;
 const CONNECTIONS: usize = 8;
-
-fn json(line: &str) -> Value {
-    serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
-}
 
 /// What the demo's script plays for SEED: the broken proxy's violations, in order.
 fn scripted_causes() -> Vec<&'static str> {

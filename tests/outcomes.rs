@@ -208,7 +208,7 @@ async fn a_peer_that_stops_answering_pings_is_1006_by_the_client() {
     assert!(event["detail"].as_str().unwrap().contains("ping timeout"), "{event}");
 }
 
-async fn assert_failure(event: &Value, stage: &str, status: Option<u16>) {
+fn assert_failure(event: &Value, stage: &str, status: Option<u16>) {
     assert_eq!(event["event"], "handshake_failed", "{event}");
     assert_eq!((&event["stage"], &event["http_status"]), (&json!(stage), &json!(status)), "{event}");
     assert_eq!(event["class"], "handshake");
@@ -223,7 +223,7 @@ async fn http_404_and_500_fail_the_http_stage() {
     ] {
         let address = http_server(response).await;
         let event = first_failure(&url(address), options()).await;
-        assert_failure(&event, "http", Some(status)).await;
+        assert_failure(&event, "http", Some(status));
     }
 }
 
@@ -232,7 +232,7 @@ async fn a_wrong_accept_key_fails_the_http_stage() {
     let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: d3Jvbmc=\r\n\r\n";
     let address = http_server(response).await;
     let event = first_failure(&url(address), options()).await;
-    assert_failure(&event, "http", Some(101)).await;
+    assert_failure(&event, "http", Some(101));
     assert!(event["detail"].as_str().unwrap().contains("Sec-WebSocket-Accept"));
 }
 
@@ -241,7 +241,7 @@ async fn a_server_that_never_answers_is_a_timeout() {
     let address = mute_server().await;
     let options = wsmon::engine::ConnOptions { connect_timeout: Duration::from_millis(300), ..options() };
     let event = first_failure(&url(address), options).await;
-    assert_failure(&event, "timeout", None).await;
+    assert_failure(&event, "timeout", None);
     assert!(event["detail"].as_str().unwrap().contains("HTTP upgrade"), "{event}");
 }
 
@@ -249,7 +249,7 @@ async fn a_server_that_never_answers_is_a_timeout() {
 async fn a_closed_port_fails_the_tcp_stage() {
     let address = closed_port().await;
     let event = first_failure(&url(address), options()).await;
-    assert_failure(&event, "tcp", None).await;
+    assert_failure(&event, "tcp", None);
     assert!(event["detail"].as_str().unwrap().contains("refused"), "{event}");
 }
 
@@ -259,12 +259,12 @@ async fn an_unknown_host_fails_the_dns_stage() {
     // refuses it locally, so no query leaves the machine.
     let host = format!("{}.invalid", "x".repeat(70));
     let event = first_failure(&format!("ws://{host}/"), options()).await;
-    assert_failure(&event, "dns", None).await;
+    assert_failure(&event, "dns", None);
 }
 
 #[tokio::test]
 async fn wss_to_a_server_that_speaks_no_tls_fails_the_tls_stage() {
     let address = echo_server().await;
     let event = first_failure(&format!("wss://{address}/"), options()).await;
-    assert_failure(&event, "tls", None).await;
+    assert_failure(&event, "tls", None);
 }

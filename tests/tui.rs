@@ -13,7 +13,7 @@ use common::*;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use tokio::sync::mpsc;
 
-const WSMON: &str = env!("CARGO_BIN_EXE_wsmon");
+use common::child::WSMON;
 const ROWS: u16 = 40;
 const COLS: u16 = 140;
 

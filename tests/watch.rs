@@ -7,13 +7,8 @@ use std::time::Duration;
 
 use common::child::{Wsmon, run};
 use common::*;
-use serde_json::Value;
 use wsmon::model::Model;
 use wsmon::wire::{Decoded, Replayer};
-
-fn json(line: &str) -> Value {
-    serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
-}
 
 fn event_is(line: &str, event: &str, conn: &str) -> bool {
     let value = json(line);

@@ -18,8 +18,12 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use wsmon::engine::{ConnOptions, ConnSpec, Engine};
 use wsmon::event::{Event, EventKind};
-use wsmon::model::Model;
 use wsmon::wire;
+
+/// A JSON line, or a failure that shows it.
+pub fn json(line: &str) -> Value {
+    serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+}
 
 /// Every wait in the tests is bounded by this.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -273,40 +277,6 @@ pub async fn first_failure(url: &str, options: ConnOptions) -> Value {
     lines.last().cloned().expect("a handshake_failed event")
 }
 
-/// Apply events to a model until `done` holds for it, bounded in time.
-pub async fn model_until(
-    events: &mut UnboundedReceiver<Event>,
-    model: &mut Model,
-    mut done: impl FnMut(&Model, &Event) -> bool,
-) {
-    let run = async {
-        while let Some(event) = events.recv().await {
-            model.apply(&event);
-            if done(model, &event) {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(LIMIT, run).await.expect("the model reached the expected state in time");
-}
-
-pub fn kind_name(kind: &EventKind) -> &'static str {
-    match kind {
-        EventKind::Added { .. } => "added",
-        EventKind::Connecting { .. } => "connecting",
-        EventKind::Open { .. } => "open",
-        EventKind::Closed(_) => "closed",
-        EventKind::HandshakeFailed(_) => "handshake_failed",
-        EventKind::ReconnectScheduled { .. } => "reconnect_scheduled",
-        EventKind::ReconnectOff { .. } => "reconnect_off",
-        EventKind::Paused => "paused",
-        EventKind::Resumed => "resumed",
-        EventKind::Removed => "removed",
-        EventKind::Rtt { .. } => "rtt",
-        EventKind::Traffic(_) => "traffic",
-    }
-}
-
 /// A server that holds connections open (answering pings) until told to
 /// restart: then it closes them all with 1012 "restart", stops listening
 /// for `downtime`, and listens again on the same port.
@@ -403,7 +373,7 @@ pub async fn next_matching(events: &mut UnboundedReceiver<Event>, wanted: impl F
             if wanted(&event.kind) {
                 return event;
             }
-            skipped.push(kind_name(&event.kind));
+            skipped.push(format!("{:?}", event.kind));
         }
         panic!("the engine stopped; events: {skipped:?}");
     };
