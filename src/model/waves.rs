@@ -237,11 +237,11 @@ mod tests {
     use crate::close::Class;
 
     /// A close by the server, or (for `dropped`) by the transport.
-    fn close(code: u16, dropped: bool) -> CloseRecord {
+    fn close(code: u16, initiator: Initiator) -> CloseRecord {
         CloseRecord {
             code,
             reason: String::new(),
-            initiator: if dropped { Initiator::Transport } else { Initiator::Server },
+            initiator,
             class: Class::of_code(code),
             cause: None,
             detail: None,
@@ -256,12 +256,12 @@ mod tests {
     #[test]
     fn a_rolling_restart_is_one_wave_with_recovery_times() {
         let mut waves = Waves::default();
-        waves.on_close(Ts(0), C0, &close(1012, false));
+        waves.on_close(Ts(0), C0, &close(1012, Initiator::Server));
         waves.on_open(Ts(2_000), C0);
-        waves.on_close(Ts(5_000), C1, &close(1012, false));
+        waves.on_close(Ts(5_000), C1, &close(1012, Initiator::Server));
         waves.on_failure(Ts(6_000), C1); // still restarting: part of the wave
         waves.on_open(Ts(8_000), C1);
-        waves.on_close(Ts(10_000), C2, &close(1001, false));
+        waves.on_close(Ts(10_000), C2, &close(1001, Initiator::Server));
         let wave = waves.current(Ts(10_500)).unwrap();
         assert_eq!((wave.kind, wave.hit, wave.back, wave.still_down()), (WaveKind::Restart, 3, 2, 1));
         waves.on_open(Ts(14_000), C2);
@@ -276,8 +276,8 @@ mod tests {
     #[test]
     fn a_quiet_gap_starts_a_new_wave() {
         let mut waves = Waves::default();
-        waves.on_close(Ts(0), C0, &close(1012, false));
-        waves.on_close(Ts(QUIET_MS as i64 + 1), C1, &close(1012, false));
+        waves.on_close(Ts(0), C0, &close(1012, Initiator::Server));
+        waves.on_close(Ts(QUIET_MS as i64 + 1), C1, &close(1012, Initiator::Server));
         assert_eq!(waves.total(), 2);
         assert_eq!(waves.recent().map(|w| w.hit).collect::<Vec<_>>(), [1, 1]);
     }
@@ -285,9 +285,9 @@ mod tests {
     #[test]
     fn a_connection_down_twice_in_one_wave_counts_once() {
         let mut waves = Waves::default();
-        waves.on_close(Ts(0), C0, &close(1012, false));
+        waves.on_close(Ts(0), C0, &close(1012, Initiator::Server));
         waves.on_open(Ts(1_000), C0);
-        waves.on_close(Ts(2_000), C0, &close(1012, false));
+        waves.on_close(Ts(2_000), C0, &close(1012, Initiator::Server));
         let wave = waves.current(Ts(2_000)).unwrap();
         assert_eq!((wave.hit, wave.back), (1, 0));
         waves.on_open(Ts(3_500), C0);
@@ -298,12 +298,12 @@ mod tests {
     #[test]
     fn a_burst_of_dropped_connections_is_an_abrupt_wave() {
         let mut waves = Waves::default();
-        waves.on_close(Ts(0), C0, &close(1006, true));
+        waves.on_close(Ts(0), C0, &close(1006, Initiator::Transport));
         assert_eq!(waves.total(), 0, "one drop is not a wave");
-        waves.on_close(Ts(800), C1, &close(1006, true));
+        waves.on_close(Ts(800), C1, &close(1006, Initiator::Transport));
         let wave = waves.current(Ts(800)).unwrap();
         assert_eq!((wave.kind, wave.hit, wave.started), (WaveKind::Abrupt, 2, Ts(0)));
-        waves.on_close(Ts(1_500), C2, &close(1006, true));
+        waves.on_close(Ts(1_500), C2, &close(1006, Initiator::Transport));
         assert_eq!(waves.current(Ts(1_500)).unwrap().hit, 3);
         assert_eq!(waves.current(Ts(1_500)).unwrap().back, 0);
         waves.on_open(Ts(3_000), C0);
@@ -313,9 +313,9 @@ mod tests {
     #[test]
     fn a_drop_that_reopened_before_the_burst_was_seen_counts_as_back() {
         let mut waves = Waves::default();
-        waves.on_close(Ts(0), C0, &close(1006, true));
+        waves.on_close(Ts(0), C0, &close(1006, Initiator::Transport));
         waves.on_open(Ts(300), C0);
-        waves.on_close(Ts(900), C1, &close(1006, true));
+        waves.on_close(Ts(900), C1, &close(1006, Initiator::Transport));
         let wave = waves.current(Ts(900)).unwrap();
         assert_eq!((wave.hit, wave.back, wave.recovery.figures().max_ms), (2, 1, Some(300)));
     }
@@ -323,23 +323,23 @@ mod tests {
     #[test]
     fn scattered_drops_and_ping_timeouts_are_not_waves() {
         let mut waves = Waves::default();
-        waves.on_close(Ts(0), C0, &close(1006, true));
-        waves.on_close(Ts(ABRUPT_WINDOW_MS as i64 + 1), C1, &close(1006, true));
-        waves.on_close(Ts(ABRUPT_WINDOW_MS as i64 + 2), C1, &close(1006, true));
+        waves.on_close(Ts(0), C0, &close(1006, Initiator::Transport));
+        waves.on_close(Ts(ABRUPT_WINDOW_MS as i64 + 1), C1, &close(1006, Initiator::Transport));
+        waves.on_close(Ts(ABRUPT_WINDOW_MS as i64 + 2), C1, &close(1006, Initiator::Transport));
         assert_eq!(waves.total(), 0, "same connection twice is not a burst");
-        waves.on_close(Ts(ABRUPT_WINDOW_MS as i64 + 3), C2, &close(1006, false));
+        waves.on_close(Ts(ABRUPT_WINDOW_MS as i64 + 3), C2, &close(1006, Initiator::Client));
         assert_eq!(waves.total(), 0, "ping timeouts are not transport drops");
     }
 
     #[test]
     fn other_problems_during_a_wave_are_counted() {
         let mut waves = Waves::default();
-        waves.on_close(Ts(0), C0, &close(1012, false));
-        waves.on_close(Ts(100), C1, &close(1002, false));
+        waves.on_close(Ts(0), C0, &close(1012, Initiator::Server));
+        waves.on_close(Ts(100), C1, &close(1002, Initiator::Server));
         waves.on_failure(Ts(200), C2);
         waves.on_failure(Ts(300), C0);
         assert_eq!(waves.current(Ts(300)).unwrap().other_problems, 2);
-        waves.on_close(Ts(QUIET_MS as i64 + 500), C1, &close(1002, false));
+        waves.on_close(Ts(QUIET_MS as i64 + 500), C1, &close(1002, Initiator::Server));
         assert_eq!(waves.recent().next().unwrap().other_problems, 2, "after the wave nothing is added");
     }
 }
