@@ -162,9 +162,9 @@ fn expand_with(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<S
     Ok(out)
 }
 
-/// The variables the headers name that are not set, in order.
-pub fn missing_variables(headers: &[(String, String)]) -> Vec<String> {
-    headers.iter().filter_map(|(_, value)| expand_env(value).err()).collect()
+/// The variables the headers name that `lookup` does not know, in order.
+pub fn missing_variables(headers: &[(String, String)], lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    headers.iter().filter_map(|(_, value)| expand_with(value, &lookup).err()).collect()
 }
 
 #[cfg(test)]

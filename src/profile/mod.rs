@@ -116,6 +116,17 @@ impl ProfileFile {
     /// The connection specs: defaults, then the profile's `[defaults]`,
     /// then each entry's own settings, then `cli` (the command line's flags).
     pub fn specs(&self, path: &Path, cli: impl Fn(&mut ConnOptions)) -> Result<Vec<ConnSpec>, ProfileError> {
+        self.specs_with_env(path, cli, |name| std::env::var(name).ok())
+    }
+
+    /// `specs`, with `env` standing for the environment (the check that
+    /// every `${VAR}` is set).
+    pub fn specs_with_env(
+        &self,
+        path: &Path,
+        cli: impl Fn(&mut ConnOptions),
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<ConnSpec>, ProfileError> {
         self.connections
             .iter()
             .map(|entry| {
@@ -128,7 +139,7 @@ impl ProfileFile {
                 options.origin = entry.origin.clone();
                 options.send_on_open = entry.send_on_open.clone();
                 cli(&mut options);
-                if let Some(variable) = missing_variables(&options.headers).first() {
+                if let Some(variable) = missing_variables(&options.headers, &env).first() {
                     return Err(ProfileError::Invalid {
                         path: path.to_path_buf(),
                         message: format!(

@@ -30,6 +30,12 @@ name = "chat"
 url = "ws://127.0.0.1:9000/ws"
 "#;
 
+/// The environment the tests stand in for: only WSMON_TEST_TOKEN is set
+/// (setting real variables would race with the tests reading others).
+fn token(name: &str) -> Option<String> {
+    (name == "WSMON_TEST_TOKEN").then(|| "t0k3n".into())
+}
+
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::at(dir.path().join("profiles"));
@@ -52,10 +58,9 @@ fn error_of(text: &str) -> String {
 #[test]
 fn a_profile_layers_defaults_entries_and_the_command_line() {
     let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
-    // SAFETY: the only test reading this variable sets it first.
-    unsafe { std::env::set_var("WSMON_TEST_TOKEN", "t0k3n") };
-    let specs =
-        file.specs(Path::new("p.toml"), |options| options.ping_timeout = std::time::Duration::from_secs(7)).unwrap();
+    let specs = file
+        .specs_with_env(Path::new("p.toml"), |options| options.ping_timeout = std::time::Duration::from_secs(7), token)
+        .unwrap();
     let api = &specs[0].options;
     assert_eq!(api.ping_interval, Some(std::time::Duration::from_secs(5)));
     assert_eq!(api.connect_timeout, std::time::Duration::from_secs(3));
@@ -76,7 +81,7 @@ fn a_profile_layers_defaults_entries_and_the_command_line() {
 fn an_unset_secret_names_the_connection_and_the_variable() {
     let text = EXAMPLE.replace("WSMON_TEST_TOKEN", "WSMON_TEST_SURELY_UNSET");
     let file = parse(Path::new("p.toml"), &text).unwrap();
-    let error = file.specs(Path::new("p.toml"), |_| {}).unwrap_err().to_string();
+    let error = file.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap_err().to_string();
     assert!(error.contains("'api'") && error.contains("WSMON_TEST_SURELY_UNSET"), "{error}");
 }
 
@@ -196,9 +201,8 @@ fn list_and_remove() {
 #[test]
 fn specs_round_trip_through_a_profile() {
     let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
-    unsafe { std::env::set_var("WSMON_TEST_TOKEN", "t0k3n") };
-    let specs = file.specs(Path::new("p.toml"), |_| {}).unwrap();
-    let again = ProfileFile::from_specs(&specs).specs(Path::new("p.toml"), |_| {}).unwrap();
+    let specs = file.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
+    let again = ProfileFile::from_specs(&specs).specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
     for (a, b) in specs.iter().zip(&again) {
         assert_eq!((&a.name, &a.url, &a.options.headers), (&b.name, &b.url, &b.options.headers));
         assert_eq!(
@@ -216,8 +220,7 @@ fn the_shipped_example_parses_and_validates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/profiles/example.toml");
     let file = parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(file.connections.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["api", "chat-eu", "local"]);
-    unsafe { std::env::set_var("API_TOKEN", "example") };
-    let specs = file.specs(&path, |_| {}).unwrap();
+    let specs = file.specs_with_env(&path, |_| {}, |name| (name == "API_TOKEN").then(|| "example".into())).unwrap();
     assert_eq!(specs[1].options.ping_interval, Some(std::time::Duration::from_secs(5)));
     assert_eq!(specs[0].options.ping_interval, Some(std::time::Duration::from_secs(15)));
     assert_eq!(specs[0].options.subprotocols, ["graphql-transport-ws"]);
