@@ -40,7 +40,14 @@ pub fn file_stamp(at: Ts) -> String {
 
 /// Wall-clock time of day with milliseconds, in the local zone.
 pub fn clock_ms(at: Ts) -> String {
-    at.to_datetime().with_timezone(&Local).format("%H:%M:%S%.3f").to_string()
+    clock(at, false, true)
+}
+
+/// Time of day, in UTC or the local zone, with or without milliseconds.
+pub fn clock(at: Ts, utc: bool, with_millis: bool) -> String {
+    let format = if with_millis { "%H:%M:%S%.3f" } else { "%H:%M:%S" };
+    let at = at.to_datetime();
+    if utc { at.format(format).to_string() } else { at.with_timezone(&Local).format(format).to_string() }
 }
 
 /// Parse a human duration (`500ms`, `15s`, `5m`) for the command line and

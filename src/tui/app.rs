@@ -200,6 +200,8 @@ pub struct App {
     specs: Vec<Option<ConnSpec>>,
     /// A replay: the clock stands at the log's end and nothing connects.
     frozen: Option<Ts>,
+    /// The last frame showed a reconnect countdown (it ticks faster then).
+    pub counting_down: bool,
     /// Where `R` writes a report; None: the data directory.
     pub report_to: Option<std::path::PathBuf>,
     quit: bool,
@@ -223,6 +225,7 @@ impl App {
             profiles,
             specs: Vec::new(),
             frozen: None,
+            counting_down: false,
             report_to: None,
             quit: false,
         }

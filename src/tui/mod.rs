@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::engine::{ConnOptions, ConnSpec, Engine, sleep_until_or_never};
 use crate::event::Ts;
-use crate::model::{Model, State};
+use crate::model::Model;
 use crate::recording::Recorder;
 use app::{App, Effect};
 use terminal::TerminalGuard;
@@ -180,6 +180,5 @@ fn record(
 
 /// How soon the screen changes by itself.
 fn tick(app: &App) -> Duration {
-    let counting_down = app.model.connections().iter().any(|conn| matches!(conn.state, State::Waiting { .. }));
-    if counting_down { COUNTDOWN_TICK } else { CLOCK_TICK }
+    if app.counting_down { COUNTDOWN_TICK } else { CLOCK_TICK }
 }

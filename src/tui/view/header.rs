@@ -26,9 +26,21 @@ pub struct Totals {
     pub attention: usize,
 }
 
-pub fn totals(app: &App) -> Totals {
+/// What the header and banner show, from one pass over the connections.
+pub struct Glance {
+    pub totals: Totals,
+    /// The soonest reconnect countdown, from now.
+    pub next_reconnect_ms: Option<u64>,
+}
+
+pub fn glance(app: &App, now: Ts) -> Glance {
     let mut totals = Totals::default();
+    let mut next_reconnect_ms: Option<u64> = None;
     for conn in app.model.connections() {
+        if let State::Waiting { until } = conn.state {
+            let left = until.millis_since(now);
+            next_reconnect_ms = Some(next_reconnect_ms.map_or(left, |next| next.min(left)));
+        }
         match conn.state {
             State::Removed => continue,
             _ if conn.attention => totals.attention += 1,
@@ -38,12 +50,11 @@ pub fn totals(app: &App) -> Totals {
             State::Paused | State::Held => totals.paused += 1,
         }
     }
-    totals
+    Glance { totals, next_reconnect_ms }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, t: &Totals, now: Ts) {
     let theme = app.theme;
-    let t = totals(app);
     let all = t.open + t.connecting + t.waiting + t.paused + t.attention;
     let count =
         |n: usize, label: &'static str, style| vec![Span::styled(n.to_string(), style), Span::raw(format!(" {label}"))];
@@ -71,23 +82,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
 }
 
 /// "Restart wave 2: 18 / 24 back · 6 waiting · next in 2.1s", while a wave runs.
-pub fn banner_text(app: &App, now: Ts) -> Option<String> {
+pub fn banner_text(app: &App, now: Ts, next_reconnect_ms: Option<u64>) -> Option<String> {
     let wave = app.model.waves().current(now)?;
     let kind = match wave.kind {
         WaveKind::Restart => "Restart wave",
         WaveKind::Abrupt => "Abrupt wave (connections dropped)",
     };
     let mut text = format!(" {kind} {}: {} / {} back · {} down", wave.number, wave.back, wave.hit, wave.still_down());
-    let next = app
-        .model
-        .connections()
-        .iter()
-        .filter_map(|conn| match conn.state {
-            State::Waiting { until } => Some(until.millis_since(now)),
-            _ => None,
-        })
-        .min();
-    if let Some(next) = next {
+    if let Some(next) = next_reconnect_ms {
         text.push_str(&format!(" · next reconnect in {}", duration_ms(next)));
     }
     Some(text)

@@ -36,7 +36,10 @@ const SIDE_PANEL_WIDTH: u16 = 42;
 pub fn draw(frame: &mut Frame, app: &mut App, now: Ts) {
     app.refresh();
     let area = frame.area();
-    let banner = header::banner_text(app, now);
+    let glance = header::glance(app, now);
+    // What the loop needs to know between frames: is a countdown on screen?
+    app.counting_down = glance.next_reconnect_ms.is_some();
+    let banner = header::banner_text(app, now, glance.next_reconnect_ms);
     let history_height = if area.height >= 30 { 10 } else { 7 }.min(area.height.saturating_sub(6));
     let [header_area, banner_area, body, activity_area, bottom, footer_area] = Layout::vertical([
         Constraint::Length(1),
@@ -48,7 +51,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, now: Ts) {
     ])
     .areas(area);
 
-    header::render(frame, header_area, app, now);
+    header::render(frame, header_area, app, &glance.totals, now);
     if let Some(text) = banner {
         header::render_banner(frame, banner_area, app, text);
     }
@@ -74,9 +77,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, now: Ts) {
 
 /// A time of day for the screen, local unless the app shows UTC.
 fn clock(at: Ts, app: &App, with_millis: bool) -> String {
-    let format = if with_millis { "%H:%M:%S%.3f" } else { "%H:%M:%S" };
-    let at = at.to_datetime();
-    if app.utc { at.format(format).to_string() } else { at.with_timezone(&chrono::Local).format(format).to_string() }
+    crate::format::clock(at, app.utc, with_millis)
 }
 
 /// A rectangle of at most `width` × `height` centred in `area`.
