@@ -17,9 +17,8 @@ use crate::event::{CloseRecord, ConnId, Ts};
 
 /// A wave ends when this long passes without another wave close.
 pub const QUIET_MS: u64 = 30_000;
-/// 1006 closes this close together, on this many connections, are a wave.
+/// 1006 closes this close together, on two connections or more, are a wave.
 pub const ABRUPT_WINDOW_MS: u64 = 2_000;
-pub const ABRUPT_MIN_CONNECTIONS: usize = 2;
 /// Waves kept in detail; the count of all waves is kept forever.
 pub const WAVES_KEPT: usize = 32;
 
@@ -178,11 +177,11 @@ impl Waves {
         while self.abrupt_candidates.front().is_some_and(|(then, _)| at.millis_since(*then) > ABRUPT_WINDOW_MS) {
             self.abrupt_candidates.pop_front();
         }
+        // The queue never holds two connections (that starts a wave and
+        // empties it), so one other connection in it makes the burst.
+        let burst = self.abrupt_candidates.iter().any(|(_, earlier)| *earlier != conn);
         self.abrupt_candidates.push_back((at, conn));
-        let mut distinct: Vec<ConnId> = self.abrupt_candidates.iter().map(|(_, conn)| *conn).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() < ABRUPT_MIN_CONNECTIONS {
+        if !burst {
             return false;
         }
         let mut burst = std::mem::take(&mut self.abrupt_candidates);
