@@ -131,8 +131,12 @@ async fn main() {
 
 async fn serve(listener: TcpListener, fleet: Arc<Fleet>, storms: broadcast::Sender<()>, every: Duration) {
     loop {
-        if let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(connection(stream, fleet.clone(), storms.subscribe(), every));
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(connection(stream, fleet.clone(), storms.subscribe(), every));
+            }
+            // Out of file descriptors, say: spinning would skew the figures.
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
     }
 }

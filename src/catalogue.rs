@@ -65,11 +65,10 @@ impl Explanation {
 
     /// What wsmon does when a connection ends with this code.
     pub fn policy(&self) -> String {
-        if self.class == Class::Invalid {
-            // wsmon never reports such a code: a frame carrying it is a 1002.
-            return format!("as a protocol error: {}", RuleKind::Protocol.default_rule().describe());
-        }
-        let mut text = self.rule().default_rule().describe();
+        // wsmon never reports an invalid code: a frame carrying it is a 1002
+        // (for_code gives the protocol rule), and the row needs attention.
+        let prefix = if self.class == Class::Invalid { "as a protocol error: " } else { "" };
+        let mut text = format!("{prefix}{}", self.rule().default_rule().describe());
         if self.rule().needs_attention() {
             text.push_str("; the row is marked as needing attention");
         }
@@ -152,7 +151,8 @@ mod tests {
     fn policies_come_from_the_policy_module() {
         assert!(explain(1012).policy().starts_with("first try after 1s–5s"));
         assert!(explain(1002).policy().contains("needing attention"));
-        assert!(explain(1004).policy().starts_with("as a protocol error"));
+        let invalid = explain(1004).policy();
+        assert!(invalid.starts_with("as a protocol error") && invalid.ends_with("needing attention"), "{invalid}");
         assert!(explain(1005).policy().starts_with("first try after 1s–5s"));
         assert!(explain(1006).policy().starts_with("first try after 0ms–5s"));
     }
