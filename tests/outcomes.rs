@@ -236,6 +236,22 @@ async fn a_wrong_accept_key_fails_the_http_stage() {
     assert!(event["detail"].as_str().unwrap().contains("Sec-WebSocket-Accept"));
 }
 
+/// A 101 that fails validation still had a status line: it is 101.
+#[tokio::test]
+async fn a_101_that_breaks_the_upgrade_rules_keeps_its_status() {
+    let address = http_server("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n").await;
+    let event = first_failure(&url(address), options()).await;
+    assert_failure(&event, "http", Some(101));
+    assert!(event["detail"].as_str().unwrap().contains("Upgrade: websocket"), "{event}");
+
+    let unrequested =
+        |accept: &str| switching_protocols(accept).replace("\r\n\r\n", "\r\nSec-WebSocket-Protocol: chat\r\n\r\n");
+    let peer = raw_server_answering(unrequested, Vec::new()).await;
+    let event = first_failure(&url(peer.address), options()).await;
+    assert_failure(&event, "http", Some(101));
+    assert!(event["detail"].as_str().unwrap().contains("subprotocol that was not requested"), "{event}");
+}
+
 #[tokio::test]
 async fn a_server_that_never_answers_is_a_timeout() {
     let address = mute_server().await;

@@ -170,13 +170,42 @@ pub fn upgrade_error(error: &WsError) -> HandshakeFailure {
                 detail: detail.trim_end().into(),
             }
         }
-        WsError::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch) => HandshakeFailure {
+        // tungstenite checks these only once a 101 status line has arrived
+        // (its `verify_response`): the status is known, and it is 101.
+        WsError::Protocol(
+            why @ (ProtocolError::MissingUpgradeWebSocketHeader
+            | ProtocolError::MissingConnectionUpgradeHeader
+            | ProtocolError::SecWebSocketAcceptKeyMismatch
+            | ProtocolError::SecWebSocketSubProtocolError(_)),
+        ) => HandshakeFailure { stage: Stage::Http, http_status: Some(101), detail: invalid_101(why) },
+        WsError::Utf8(what) => HandshakeFailure {
             stage: Stage::Http,
             http_status: Some(101),
-            detail: "wrong Sec-WebSocket-Accept in the 101 response".into(),
+            detail: format!("101 response with a subprotocol that is not text: {what}"),
         },
         other => HandshakeFailure { stage: Stage::Http, http_status: None, detail: other.to_string() },
     }
+}
+
+/// Why a 101 response was refused, in the words of RFC 6455 §4.1.
+fn invalid_101(why: &ProtocolError) -> String {
+    use tokio_tungstenite::tungstenite::error::SubProtocolError;
+    let rule = match why {
+        ProtocolError::MissingUpgradeWebSocketHeader => "no 'Upgrade: websocket' header",
+        ProtocolError::MissingConnectionUpgradeHeader => "no 'Connection: Upgrade' header",
+        ProtocolError::SecWebSocketAcceptKeyMismatch => "wrong Sec-WebSocket-Accept",
+        ProtocolError::SecWebSocketSubProtocolError(SubProtocolError::ServerSentSubProtocolNoneRequested) => {
+            "a subprotocol that was not requested"
+        }
+        ProtocolError::SecWebSocketSubProtocolError(SubProtocolError::InvalidSubProtocol) => {
+            "a subprotocol other than those requested"
+        }
+        ProtocolError::SecWebSocketSubProtocolError(SubProtocolError::NoSubProtocol) => {
+            "no subprotocol although one was required"
+        }
+        other => return format!("invalid 101 response: {other}"),
+    };
+    format!("{rule} in the 101 response (RFC 6455 §4.1)")
 }
 
 fn transport(detail: &str, connected_ms: u64) -> Ending {

@@ -7,6 +7,11 @@
 //! the server's bytes as they pass, skips the HTTP response head, follows
 //! the frame headers (payloads are skipped, not copied) and keeps the first
 //! close frame's payload. It never changes a byte.
+//!
+//! The head ends where tungstenite's parser (httparse) says it ends, never
+//! where a byte pattern is found: httparse accepts bare-LF heads, so a
+//! search for CRLFCRLF would start following frames inside a later payload,
+//! where a server can plant a forged close frame.
 
 use std::io;
 use std::pin::Pin;
@@ -20,7 +25,9 @@ const OPCODE_CLOSE: u8 = 0x8;
 /// Control frames carry at most 125 bytes; a longer close frame is an error
 /// tungstenite reports on its own.
 const MAX_CONTROL_PAYLOAD: usize = 125;
-const HTTP_HEAD_END: &[u8; 4] = b"\r\n\r\n";
+/// tungstenite gives up on a response head longer than this (its attack
+/// check), so the observer never holds more.
+const MAX_HEAD: usize = 64 * 1024;
 
 pub struct Observed<S> {
     inner: S,
@@ -80,8 +87,9 @@ struct FrameScanner {
 
 #[derive(Debug)]
 enum ScanState {
-    /// Inside the HTTP response: how many bytes of CRLFCRLF matched so far.
-    HttpHead { matched: usize },
+    /// Inside the HTTP response: the bytes so far, parsed again after each
+    /// read exactly as tungstenite parses them.
+    HttpHead { seen: Vec<u8> },
     /// Collecting a frame header (2 to 14 bytes).
     Header { bytes: [u8; 14], have: usize },
     /// Inside a payload.
@@ -98,7 +106,7 @@ struct Capture {
 
 impl Default for ScanState {
     fn default() -> Self {
-        ScanState::HttpHead { matched: 0 }
+        ScanState::HttpHead { seen: Vec::new() }
     }
 }
 
@@ -107,21 +115,20 @@ impl FrameScanner {
         while !data.is_empty() {
             match &mut self.state {
                 ScanState::Done => return,
-                ScanState::HttpHead { matched } => {
-                    let mut used = 0;
-                    for &byte in data {
-                        used += 1;
-                        *matched = match (byte == HTTP_HEAD_END[*matched], byte == b'\r') {
-                            (true, _) => *matched + 1,
-                            (false, true) => 1,
-                            (false, false) => 0,
-                        };
-                        if *matched == HTTP_HEAD_END.len() {
+                ScanState::HttpHead { seen } => {
+                    seen.extend_from_slice(data);
+                    data = &[];
+                    match head_len(seen) {
+                        Some(Ok(length)) => {
+                            let frames = seen.split_off(length);
                             self.state = ScanState::Header { bytes: [0; 14], have: 0 };
-                            break;
+                            self.feed(&frames);
                         }
+                        // tungstenite fails this handshake too: nothing to follow.
+                        Some(Err(())) => self.state = ScanState::Done,
+                        None if seen.len() > MAX_HEAD => self.state = ScanState::Done,
+                        None => {}
                     }
-                    data = &data[used..];
                 }
                 ScanState::Header { bytes, have } => {
                     let needed = header_len(&bytes[..*have]);
@@ -175,6 +182,19 @@ impl FrameScanner {
             self.close = Some(payload);
             self.state = ScanState::Done;
         }
+    }
+}
+
+/// The length of the response head at the start of `seen` as tungstenite
+/// parses it (the same parser, the same header limit); None while partial,
+/// an error where tungstenite fails the handshake.
+fn head_len(seen: &[u8]) -> Option<Result<usize, ()>> {
+    use tokio_tungstenite::tungstenite::handshake::headers::MAX_HEADERS;
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    match httparse::Response::new(&mut headers).parse(seen) {
+        Ok(httparse::Status::Complete(length)) => Some(Ok(length)),
+        Ok(httparse::Status::Partial) => None,
+        Err(_) => Some(Err(())),
     }
 }
 
@@ -254,6 +274,29 @@ mod tests {
         scanner.feed(&vec![0x88; 70_000]);
         scanner.feed(&close_frame(1012, ""));
         assert_eq!(scanner.close, Some(1012u16.to_be_bytes().to_vec()));
+    }
+
+    /// A bare-LF head (which httparse accepts) followed by a binary frame
+    /// whose payload holds CRLFCRLF and a forged close: the forged frame is
+    /// payload, the real close is the one after it.
+    #[test]
+    fn a_bare_lf_head_does_not_let_a_payload_forge_a_close() {
+        let head = b"HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\n\n";
+        let mut payload = b"\r\n\r\n".to_vec();
+        payload.extend(close_frame(1000, "forged"));
+        let binary = [&[0x82, payload.len() as u8][..], &payload].concat();
+        let whole = [&head[..], &binary, &close_frame(1012, "real")].concat();
+        let mut expected = 1012u16.to_be_bytes().to_vec();
+        expected.extend_from_slice(b"real");
+        assert_eq!(scan(&[&whole]), Some(expected.clone()));
+        let split: Vec<&[u8]> = whole.chunks(3).collect();
+        assert_eq!(scan(&split), Some(expected), "in small reads");
+    }
+
+    #[test]
+    fn a_head_tungstenite_rejects_is_not_followed() {
+        let whole = [&b"NOT HTTP\r\n\r\n"[..], &close_frame(1000, "x")].concat();
+        assert_eq!(scan(&[&whole]), None);
     }
 
     #[test]

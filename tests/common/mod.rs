@@ -124,6 +124,19 @@ pub struct RawPeer {
 /// A raw TCP server: completes the opening handshake by hand, writes
 /// exactly `bytes`, then records what the client sends until it closes.
 pub async fn raw_server(bytes: Vec<u8>) -> RawPeer {
+    raw_server_answering(switching_protocols, bytes).await
+}
+
+/// The 101 response a correct server sends for `accept` (the derived key).
+pub fn switching_protocols(accept: &str) -> String {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    )
+}
+
+/// Like `raw_server`, with the response head `head` makes from the accept
+/// key (a head that breaks a rule, or ends its lines with bare LF).
+pub async fn raw_server_answering(head: fn(&str) -> String, bytes: Vec<u8>) -> RawPeer {
     let (listener, address) = listen().await;
     let (sender, received) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -132,10 +145,7 @@ pub async fn raw_server(bytes: Vec<u8>) -> RawPeer {
             let sender = sender.clone();
             tokio::spawn(async move {
                 let Some(key) = read_request_key(&mut stream).await else { return };
-                let response = format!(
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-                    derive_accept_key(key.as_bytes())
-                );
+                let response = head(&derive_accept_key(key.as_bytes()));
                 let _ = stream.write_all(response.as_bytes()).await;
                 let _ = stream.write_all(&bytes).await;
                 let mut seen = Vec::new();
