@@ -8,6 +8,7 @@
 
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 
+use super::observe::WriteStalled;
 use crate::close::{Cause, Class, Initiator, Stage, may_be_sent};
 use crate::event::{CloseRecord, HandshakeFailure};
 
@@ -115,13 +116,22 @@ pub fn read_error(error: &WsError, connected_ms: u64) -> Ending {
         WsError::AttackAttempt => violation(Cause::Other, "frame flood (tungstenite's attack guard)".into()),
         // TLS is tokio-rustls's (tungstenite has no TLS of its own here): its
         // failures on an open connection arrive as I/O errors around a rustls one.
-        WsError::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-            Some(tls) => Ending {
-                record: record(1015, "", Initiator::Transport, None, Some(format!("TLS: {tls}")), connected_ms),
-                send_close: None,
-            },
-            None => transport(&io.to_string(), connected_ms),
-        },
+        WsError::Io(io) => {
+            let inner = io.get_ref();
+            if let Some(stalled) = inner.and_then(|inner| inner.downcast_ref::<WriteStalled>()) {
+                return write_stalled(&stalled.to_string(), connected_ms);
+            }
+            match inner.and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                Some(tls) => Ending {
+                    record: record(1015, "", Initiator::Transport, None, Some(format!("TLS: {tls}")), connected_ms),
+                    send_close: None,
+                },
+                None => transport(&io.to_string(), connected_ms),
+            }
+        }
+        WsError::WriteBufferFull(_) => {
+            write_stalled("the server stopped reading: wsmon's write buffer is full", connected_ms)
+        }
         other => transport(&other.to_string(), connected_ms),
     }
 }
@@ -142,6 +152,15 @@ pub fn ping_timeout(timeout_ms: u64, connected_ms: u64) -> CloseRecord {
 pub fn stalled_send(limit_ms: u64, connected_ms: u64) -> CloseRecord {
     let detail = format!("send stalled: not written within {}", crate::format::duration_ms(limit_ms));
     record(1006, "", Initiator::Client, None, Some(detail), connected_ms)
+}
+
+/// The peer does not read what wsmon must write: wsmon gives up on it
+/// (a close frame would not fit either).
+fn write_stalled(detail: &str, connected_ms: u64) -> Ending {
+    Ending {
+        record: record(1006, "", Initiator::Client, None, Some(detail.to_string()), connected_ms),
+        send_close: None,
+    }
 }
 
 /// The user closed the connection (pause, remove, reconnect now, quit).

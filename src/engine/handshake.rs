@@ -30,6 +30,10 @@ pub type Socket = WebSocketStream<Observed<Transport>>;
 /// A read buffer this small keeps an idle connection at a few KiB:
 /// tungstenite zero-fills its whole read buffer before every read.
 const READ_BUFFER: usize = 4 * 1024;
+/// Room in the write buffer beyond one message of the largest size wsmon
+/// accepts: it only fills while the peer does not read, and when it is
+/// full the connection fails (`observe::WriteStalled`) instead of growing.
+const WRITE_ROOM: usize = 64 * 1024;
 
 pub struct Opened {
     pub socket: Socket,
@@ -70,12 +74,15 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
     };
 
     let request = build_request(spec)?;
+    let write_limit = spec.options.max_message_size.saturating_add(WRITE_ROOM);
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
+        .max_write_buffer_size(write_limit)
         .max_message_size(Some(spec.options.max_message_size))
         .max_frame_size(Some(spec.options.max_message_size));
-    let upgrade = tokio_tungstenite::client_async_with_config(request, Observed::new(transport), Some(config));
+    let upgrade =
+        tokio_tungstenite::client_async_with_config(request, Observed::new(transport, write_limit), Some(config));
     let (socket, response) = staged(limit, "HTTP upgrade response", Box::pin(upgrade))
         .await?
         .map_err(|error| classify::upgrade_error(&error))?;

@@ -12,6 +12,12 @@
 //! where a byte pattern is found: httparse accepts bare-LF heads, so a
 //! search for CRLFCRLF would start following frames inside a later payload,
 //! where a server can plant a forged close frame.
+//!
+//! It also watches the write side: tungstenite answers every ping with a
+//! pong queued in its write buffer, so a peer that floods pings and never
+//! reads would fill that buffer; once it is full (no room for one more
+//! control frame) the next read fails with `WriteStalled`, and the
+//! connection ends instead of silently dropping the replies it owes.
 
 use std::io;
 use std::pin::Pin;
@@ -29,14 +35,28 @@ const MAX_CONTROL_PAYLOAD: usize = 125;
 /// check), so the observer never holds more.
 const MAX_HEAD: usize = 64 * 1024;
 
+/// The largest control frame a client writes (2 + 4 mask + 125 bytes).
+const MAX_CONTROL_FRAME: usize = 131;
+
 pub struct Observed<S> {
     inner: S,
     scanner: FrameScanner,
+    /// tungstenite's write buffer limit (`max_write_buffer_size`).
+    write_limit: usize,
+    /// Set once the peer left the write buffer full: the bytes unsent.
+    stalled: Option<usize>,
+}
+
+/// The peer stopped reading and wsmon's write buffer is full.
+#[derive(Debug, thiserror::Error)]
+#[error("the server stopped reading: {unsent} bytes wsmon owes it (pongs, pings, messages) are unsent")]
+pub struct WriteStalled {
+    pub unsent: usize,
 }
 
 impl<S> Observed<S> {
-    pub fn new(inner: S) -> Observed<S> {
-        Observed { inner, scanner: FrameScanner::default() }
+    pub fn new(inner: S, write_limit: usize) -> Observed<S> {
+        Observed { inner, scanner: FrameScanner::default(), write_limit, stalled: None }
     }
 
     /// The first close frame the server sent, as it was on the wire.
@@ -54,6 +74,9 @@ impl<S> Observed<S> {
 impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if let Some(unsent) = this.stalled {
+            return Poll::Ready(Err(io::Error::other(WriteStalled { unsent })));
+        }
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = poll {
@@ -64,8 +87,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Observed<S> {
+    /// tungstenite hands over its whole write buffer on every write, so a
+    /// write that cannot proceed with the buffer this full means no further
+    /// reply fits.
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write(cx, data);
+        if poll.is_pending() && data.len() + MAX_CONTROL_FRAME > this.write_limit {
+            this.stalled = Some(data.len());
+        }
+        poll
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -157,6 +157,23 @@ pub async fn raw_server_answering(head: fn(&str) -> String, bytes: Vec<u8>) -> R
     RawPeer { address, received }
 }
 
+/// A raw TCP server that completes the handshake, then writes `frame` over
+/// and over as fast as the socket takes it, and never reads a byte.
+pub async fn flooding_server(frame: Vec<u8>) -> SocketAddr {
+    let (listener, address) = listen().await;
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let burst = frame.repeat(64);
+            tokio::spawn(async move {
+                let Some(key) = read_request_key(&mut stream).await else { return };
+                let _ = stream.write_all(switching_protocols(&derive_accept_key(key.as_bytes())).as_bytes()).await;
+                while stream.write_all(&burst).await.is_ok() {}
+            });
+        }
+    });
+    address
+}
+
 /// A raw TCP server that answers the upgrade request with `response`.
 pub async fn http_server(response: &'static str) -> SocketAddr {
     let (listener, address) = listen().await;
