@@ -110,14 +110,14 @@ pub async fn watch(
     let log = recorder.and_then(|log| match log.finish(&model, &summary, now) {
         Ok(path) => Some(path),
         Err(error) => {
-            eprintln!("wsmon: the session log is incomplete: {error}");
+            crate::tell!("wsmon: the session log is incomplete: {error}");
             None
         }
     });
     if let Some(path) = &options.report {
         match Report::new(&options.label, summary.clone(), now).write(path) {
-            Ok(()) => eprintln!("wsmon: report written to {}", path.display()),
-            Err(error) => eprintln!("wsmon: could not write the report to {}: {error}", path.display()),
+            Ok(()) => crate::tell!("wsmon: report written to {}", path.display()),
+            Err(error) => crate::tell!("wsmon: could not write the report to {}: {error}", path.display()),
         }
     }
     let failed = options.fail_on.iter().any(|class| model.totals().class_count(*class) > 0);
@@ -125,7 +125,7 @@ pub async fn watch(
 }
 
 fn start_recorder(label: &str) -> Option<Recorder> {
-    Recorder::start(label).inspect_err(|error| eprintln!("wsmon: not logging this session: {error}")).ok()
+    Recorder::start(label).inspect_err(|error| crate::tell!("wsmon: not logging this session: {error}")).ok()
 }
 
 /// Run a log write; after a failure (disk full) the session goes on unlogged.
@@ -133,7 +133,7 @@ fn record(recorder: &mut Option<Recorder>, write: impl FnOnce(&mut Recorder) -> 
     if let Some(log) = recorder
         && let Err(error) = write(log)
     {
-        eprintln!("wsmon: stopped logging this session to {}: {error}", log.path().display());
+        crate::tell!("wsmon: stopped logging this session to {}: {error}", log.path().display());
         *recorder = None;
     }
 }

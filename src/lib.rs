@@ -14,6 +14,7 @@ pub mod event;
 pub mod format;
 pub mod headless;
 pub mod limits;
+pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod profile;

@@ -61,7 +61,7 @@ impl Report {
     pub fn render(&self, format: Format) -> String {
         match format {
             Format::Markdown => self.markdown(),
-            Format::Json => serde_json::to_string_pretty(self).expect("reports always serialize") + "\n",
+            Format::Json => crate::wire::pretty(self) + "\n",
         }
     }
 

@@ -2,17 +2,31 @@
 //!
 //! A close reason, an HTTP status line or a message is the server's text.
 //! Printed raw, it could drive the user's terminal (ESC and CSI sequences),
-//! or reorder what is shown (bidirectional overrides). Every view passes
-//! such text through here (or, for JSON, through `wire`'s formatter).
+//! reorder what is shown (bidirectional overrides) or hide part of it
+//! (zero-width and tag characters). The same goes for local text that is
+//! not trusted: file names, a user's bad input echoed in an error, names
+//! read from a log. This is the one rule for every output: the TUI, the
+//! readable lines, wsmon's own log, error messages, and (through `wire`'s
+//! formatter, as `\u009b`) every JSON file and line.
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
-/// Characters a terminal may act on or that reorder text: C0 controls,
-/// DEL, the C1 range (U+009B is CSI to some terminals) and the
-/// bidirectional embeddings, overrides and isolates.
+/// Characters a terminal may act on, or that reorder or hide text.
 pub fn is_hostile(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        // C0 controls, DEL and C1 (U+009B is CSI to some terminals).
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        // Zero-width space, joiners, and the left-to-right / right-to-left marks.
+        | '\u{200b}'..='\u{200f}'
+        // The Arabic letter mark, line and paragraph separators.
+        | '\u{061c}' | '\u{2028}' | '\u{2029}'
+        // Bidirectional embeddings, overrides and isolates.
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        // The byte order mark (a zero-width no-break space) and tag characters.
+        | '\u{feff}' | '\u{e0000}'..='\u{e007f}'
+    )
 }
 
 /// The text with every hostile character written as a visible escape:
@@ -46,6 +60,19 @@ pub fn escape_lines(text: &str) -> String {
     text.lines().map(|line| escape(line).into_owned()).collect::<Vec<_>>().join("\n")
 }
 
+/// `println!` for text a user reads in a terminal, every line escaped:
+/// paths, profile names and errors can hold anything a file name can.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => { println!("{}", $crate::text::escape_lines(&format!($($arg)*))) };
+}
+
+/// `eprintln!`, escaped like `say!`.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => { eprintln!("{}", $crate::text::escape_lines(&format!($($arg)*))) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +80,38 @@ mod tests {
     #[test]
     fn plain_text_is_untouched() {
         assert!(matches!(escape("service restart – back soon ✓"), Cow::Borrowed(_)));
+    }
+
+    /// One character of every class, each shown as a visible escape.
+    #[test]
+    fn every_hostile_class_is_escaped() {
+        let cases = [
+            ('\u{1b}', "\\e"),
+            ('\r', "\\r"),
+            ('\u{8}', "\\x08"),
+            ('\u{7f}', "\\x7f"),
+            ('\u{9b}', "\\x9b"),
+            ('\u{200b}', "\\u{200b}"),
+            ('\u{200d}', "\\u{200d}"),
+            ('\u{200e}', "\\u{200e}"),
+            ('\u{200f}', "\\u{200f}"),
+            ('\u{061c}', "\\u{061c}"),
+            ('\u{2028}', "\\u{2028}"),
+            ('\u{2029}', "\\u{2029}"),
+            ('\u{202a}', "\\u{202a}"),
+            ('\u{202e}', "\\u{202e}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{2069}', "\\u{2069}"),
+            ('\u{feff}', "\\u{feff}"),
+            ('\u{e0001}', "\\u{e0001}"),
+            ('\u{e007f}', "\\u{e007f}"),
+        ];
+        for (c, shown) in cases {
+            assert_eq!(escape(&format!("a{c}b")), format!("a{shown}b"), "U+{:04X}", c as u32);
+        }
+        for fine in ['é', '日', '✓', '\u{2010}', '\u{2030}', '\u{e0080}'] {
+            assert!(!is_hostile(fine), "U+{:04X}", fine as u32);
+        }
     }
 
     #[test]

@@ -151,7 +151,7 @@ fn encode(line: &Line) -> String {
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
-/// JSON's own escapes, plus `\u00XX` for what a terminal might act on;
+/// JSON's own escapes, plus `\uXXXX` for what a terminal might act on;
 /// otherwise the default (compact) formatting.
 struct TerminalSafe;
 
@@ -161,11 +161,36 @@ impl Formatter for TerminalSafe {
         while let Some(at) = rest.find(is_hostile) {
             writer.write_all(&rest.as_bytes()[..at])?;
             let c = rest[at..].chars().next().expect("found a char here");
-            write!(writer, "\\u{:04x}", c as u32)?;
+            write_json_escape(writer, c)?;
             rest = &rest[at + c.len_utf8()..];
         }
         writer.write_all(rest.as_bytes())
     }
+}
+
+/// `c` as JSON's `\uXXXX`, a surrogate pair beyond U+FFFF (tag characters).
+fn write_json_escape<W: ?Sized + io::Write>(writer: &mut W, c: char) -> io::Result<()> {
+    for unit in c.encode_utf16(&mut [0; 2]) {
+        write!(writer, "\\u{unit:04x}")?;
+    }
+    Ok(())
+}
+
+/// Pretty JSON (reports) with the same escapes as every event line.
+/// serde_json already escapes C0 inside strings and writes only ASCII
+/// punctuation, spaces and newlines outside them, so any other hostile
+/// character in its output is inside a string.
+pub fn pretty(value: &impl Serialize) -> String {
+    let text = serde_json::to_string_pretty(value).expect("wsmon's values always serialize");
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        if c != '\n' && is_hostile(c) {
+            write_json_escape(&mut out, c).expect("writing to memory");
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+    String::from_utf8(out).expect("escapes are ASCII")
 }
 
 /// One line of a log, read back.
@@ -262,6 +287,25 @@ mod tests {
         assert_eq!(value["class"], "handshake");
         assert_eq!(value["stage"], "http");
         assert_eq!(value["http_status"], 404);
+    }
+
+    /// Tag characters lie beyond U+FFFF: JSON writes them as a surrogate pair.
+    #[test]
+    fn invisible_characters_are_escaped_and_decode_back() {
+        let reason = "a\u{200b}\u{2028}\u{feff}\u{e0041}b";
+        let line = encode_event(&closed(reason), "a", "ws://h/").unwrap();
+        assert!(line.contains(r#""reason":"a\u200b\u2028\ufeff\udb40\udc41b""#), "{line}");
+        let decoded: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(decoded["reason"], reason);
+    }
+
+    #[test]
+    fn pretty_json_escapes_like_the_event_lines() {
+        let value = serde_json::json!({ "name": "x\u{1b}]0;pwned\u{7}\u{202e}\u{e0001}", "list": [1, 2] });
+        let text = pretty(&value);
+        assert!(!text.chars().any(|c| c != '\n' && is_hostile(c)), "{text}");
+        assert!(text.contains("\n  \"list\""), "still pretty: {text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
     }
 
     #[test]

@@ -56,3 +56,104 @@ async fn a_ping_flood_from_a_peer_that_never_reads_is_bounded() {
     assert_eq!((&closed["code"], &closed["initiator"]), (&1006.into(), &"client".into()), "{closed}");
     assert!(closed["detail"].as_str().unwrap().contains("stopped reading"), "{closed}");
 }
+
+/// Answers every upgrade with what `answer` makes of the request's
+/// Authorization value: the server echoes the credential back.
+async fn echoing_server(answer: fn(&str, &str) -> Vec<u8>) -> std::net::SocketAddr {
+    use tokio::io::AsyncWriteExt;
+    let (listener, address) = listen().await;
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Some(request) = read_request(&mut stream).await else { return };
+                let key = header(&request, "sec-websocket-key").unwrap_or_default();
+                let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+                let credential = header(&request, "authorization").unwrap_or_default();
+                let _ = stream.write_all(&answer(&accept, &credential)).await;
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut Vec::new()).await;
+            });
+        }
+    });
+    address
+}
+
+const TOKEN: &str = "tok-3f9a1c77e2";
+
+/// Servers echo the expanded `${TOKEN}` in a 401 body and in a close
+/// reason, with trace logging on: the value is in no output and no file
+/// (stdout, stderr, the session log, the report), `${WSMON_TEST_TOKEN}` is.
+#[tokio::test]
+async fn an_echoed_credential_appears_nowhere() {
+    let denying = echoing_server(|_, credential| {
+        let body = format!("invalid credential: {credential}");
+        format!("HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    })
+    .await;
+    let closing = echoing_server(|accept, credential| {
+        let reason = format!("bad {credential}");
+        [switching_protocols(accept).into_bytes(), frame(0x88, &close_payload(4003, &reason))].concat()
+    })
+    .await;
+    let dirs = tempfile::tempdir().unwrap();
+    let report = dirs.path().join("report.json");
+    let mut wsmon = child::command(dirs.path());
+    wsmon
+        .env("WSMON_TEST_TOKEN", TOKEN)
+        .env("WSMON_LOG", "trace")
+        .args(["watch", "--json", "--duration", "3s", "-H", "Authorization: Bearer ${WSMON_TEST_TOKEN}"])
+        .arg(format!("deny={}", url(denying)))
+        .arg(format!("close={}", url(closing)))
+        .arg("--report")
+        .arg(&report);
+    let output = tokio::time::timeout(LIMIT, wsmon.output()).await.expect("wsmon ends").expect("wsmon runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("invalid credential: Bearer ${WSMON_TEST_TOKEN}"), "{stdout}");
+    assert!(stdout.contains(r#""reason":"bad Bearer ${WSMON_TEST_TOKEN}""#), "{stdout}");
+    assert!(!stdout.contains(TOKEN), "stdout: {stdout}");
+    assert!(!stderr.contains(TOKEN), "stderr: {stderr}");
+    assert!(raw_controls(&stderr).is_empty(), "the log is escaped: {stderr:?}");
+    let mut files = 0;
+    for file in walk(dirs.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains(TOKEN), "{}: {text}", file.display());
+        files += 1;
+    }
+    assert!(files >= 2, "the session log and the report were written");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
+}
+
+/// What a terminal must never receive raw (everything but the newline).
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars().filter(|&c| c != '\n' && wsmon::text::is_hostile(c)).collect()
+}
+
+/// A profile file whose name carries an OSC sequence and a bidi override,
+/// and a bad name typed by the user: both reach the terminal escaped.
+#[tokio::test]
+async fn file_names_and_bad_input_reach_the_terminal_escaped() {
+    let dirs = tempfile::tempdir().unwrap();
+    let profiles = dirs.path().join("config/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let hostile = "x\u{1b}]0;pwned\u{7}\u{202e}lmth";
+    std::fs::write(profiles.join(format!("{hostile}.toml")), "[[connection]]\nurl = \"ws://127.0.0.1:9/\"\n").unwrap();
+
+    let (status, stdout, stderr) = child::run(dirs.path(), &["profile", "list"]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(raw_controls(&stdout).is_empty(), "{stdout:?}");
+    assert!(stdout.contains(r"x\e]0;pwned\x07\u{202e}lmth"), "{stdout}");
+
+    let (status, stdout, stderr) = child::run(dirs.path(), &["profile", "show", hostile]).await;
+    assert_eq!(status, 2);
+    assert!(raw_controls(&stdout).is_empty() && raw_controls(&stderr).is_empty(), "{stderr:?}");
+    assert!(stderr.contains(r"x\e]0;pwned\x07\u{202e}lmth"), "{stderr}");
+}

@@ -2,7 +2,6 @@
 //! Every bad value gets one line that names it and says how to write it
 //! instead, and exit status 2 (clap's usage-error status).
 
-use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -259,19 +258,34 @@ pub struct BadInput(pub String);
 
 /// Parse the command line and run. Usage errors exit with 2 (clap's way).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     match run(cli) {
         Ok(code) => code,
         // Bad input (a profile that does not load, a bad name): like a usage error.
         Err(error) if error.downcast_ref::<ProfileError>().is_some() || error.downcast_ref::<BadInput>().is_some() => {
-            eprintln!("wsmon: {error:#}");
+            crate::tell!("wsmon: {error:#}");
             ExitCode::from(2)
         }
         Err(error) => {
-            eprintln!("wsmon: {error:#}");
+            crate::tell!("wsmon: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// clap's message, with the user's input in it escaped like every other
+/// output (help and version go out as clap writes them).
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    crate::tell!("{}", error.render().to_string().trim_end());
+    ExitCode::from(error.exit_code() as u8)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -301,31 +315,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
-}
-
-/// `watch` logs to stderr, and only when asked for with WSMON_LOG (e.g.
-/// WSMON_LOG=debug): stdout belongs to the events.
-fn init_stderr_logging() {
-    let Ok(filter) = std::env::var("WSMON_LOG") else { return };
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
-}
-
-/// The TUI logs to `wsmon.log` in the data directory (WSMON_DATA_DIR
-/// overrides it), never to the screen; warnings by default, WSMON_LOG sets
-/// the level.
-fn init_file_logging() {
-    let Some(dir) = crate::paths::data_dir() else { return };
-    let opened = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(dir.join("wsmon.log")));
-    let Ok(file) = opened else { return };
-    let level = std::env::var("WSMON_LOG").unwrap_or_else(|_| "warn".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
-        .try_init();
 }
 
 #[cfg(test)]

@@ -16,33 +16,33 @@ pub(super) fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode>
         ProfileAction::List => {
             let listed = store.list()?;
             if listed.is_empty() {
-                println!("No profiles in {} yet (wsmon profile save NAME URL...).", store.dir().display());
+                crate::say!("No profiles in {} yet (wsmon profile save NAME URL...).", store.dir().display());
             }
             for profile in listed {
                 let connections = match profile.connections {
                     Ok(count) => format!("{count} connections"),
                     Err(_) => "does not load (wsmon profile show says why)".into(),
                 };
-                println!("{:<20} {:<44} {}", profile.name, connections, profile.path.display());
+                crate::say!("{:<20} {:<44} {}", profile.name, connections, profile.path.display());
             }
         }
         ProfileAction::Show { name } => {
             let (path, _) = store.load(&name)?;
             let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            println!("# {}\n{}", path.display(), crate::text::escape_lines(&text));
+            crate::say!("# {}\n{text}", path.display());
         }
         ProfileAction::Save { name, targets, connection } => {
             let specs = select(None, &targets, &connection)?.specs;
             let existed = store.exists(&name)?;
             let path = store.save(&name, &ProfileFile::from_specs(&specs))?;
             let kept = if existed { " (previous version kept as .bak)" } else { "" };
-            println!("saved {} connections to {}{kept}", specs.len(), path.display());
+            crate::say!("saved {} connections to {}{kept}", specs.len(), path.display());
         }
         ProfileAction::Rm { name } => {
             let backup = store.remove(&name)?;
-            println!("removed {name}; its last version is {}", backup.display());
+            crate::say!("removed {name}; its last version is {}", backup.display());
         }
-        ProfileAction::Path => println!("{}", store.dir().display()),
+        ProfileAction::Path => crate::say!("{}", store.dir().display()),
     }
     Ok(ExitCode::SUCCESS)
 }

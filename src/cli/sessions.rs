@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::profiles::select;
-use super::{BadInput, DemoArgs, ReplayArgs, WatchArgs, init_file_logging, init_stderr_logging, runtime};
+use super::{BadInput, DemoArgs, ReplayArgs, WatchArgs, runtime};
 use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
 use crate::headless::{self, WatchOptions};
@@ -20,13 +20,13 @@ use crate::text::escape;
 use crate::tui::{Source, TuiOptions};
 
 pub(super) fn tui(runtime: &tokio::runtime::Runtime, options: TuiOptions) -> anyhow::Result<ExitCode> {
-    init_file_logging();
+    crate::logging::to_file();
     let outcome = runtime.block_on(crate::tui::run(options))?;
     if let Some(path) = outcome.report {
-        eprintln!("wsmon: report written to {}", path.display());
+        crate::tell!("wsmon: report written to {}", path.display());
     }
     if let Some(path) = outcome.log {
-        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
+        crate::tell!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -79,10 +79,10 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading {}", path.display()))?;
     const SHOWN: usize = 10;
     for skipped in replayed.skipped.iter().take(SHOWN) {
-        eprintln!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, escape(&skipped.reason));
+        crate::tell!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, skipped.reason);
     }
     if replayed.skipped.len() > SHOWN {
-        eprintln!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
+        crate::tell!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
     }
     let Some(end) = replayed.end else {
         anyhow::bail!(BadInput(format!(
@@ -95,7 +95,7 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Report::new(&label, model.summary(end), end)
             .write(&report)
             .with_context(|| format!("writing the report to {}", report.display()))?;
-        eprintln!("wsmon: report written to {}", report.display());
+        crate::tell!("wsmon: report written to {}", report.display());
         return Ok(ExitCode::SUCCESS);
     }
     let options = TuiOptions {
@@ -122,10 +122,10 @@ fn list_session_logs() -> anyhow::Result<ExitCode> {
         Err(error) => return Err(error).with_context(|| format!("reading {}", dir.display())),
     };
     if logs.is_empty() {
-        println!("No session logs in {} yet: every TUI and watch session writes one.", dir.display());
+        crate::say!("No session logs in {} yet: every TUI and watch session writes one.", dir.display());
     }
     for log in logs {
-        println!("{:>10}  {}", crate::format::size(log.bytes), log.path.display());
+        crate::say!("{:>10}  {}", crate::format::size(log.bytes), log.path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -163,14 +163,14 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_watch(runtime: &tokio::runtime::Runtime, options: WatchOptions) -> anyhow::Result<ExitCode> {
-    init_stderr_logging();
+    crate::logging::to_stderr();
     let json = options.json;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let outcome = runtime.block_on(headless::watch(options, &mut stdout, headless::interrupted()));
     if let Ok(outcome) = &outcome
         && let Some(path) = outcome.log.as_ref().filter(|_| !json)
     {
-        eprintln!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
+        crate::tell!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
     }
     match outcome {
         Ok(outcome) if outcome.failed => Ok(ExitCode::from(1)),

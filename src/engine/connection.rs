@@ -437,19 +437,23 @@ impl<'a> Session<'a> {
     }
 }
 
-/// Sends one connection's events, stamped with the time and its id.
+/// Sends one connection's events, stamped with the time and its id, with
+/// its secrets hidden in any text the server supplied: every event leaves
+/// the engine through here.
 #[derive(Clone)]
 pub(super) struct EventSink {
     conn: ConnId,
     sender: UnboundedSender<Event>,
+    spec: Arc<ConnSpec>,
 }
 
 impl EventSink {
-    pub(super) fn new(conn: ConnId, sender: UnboundedSender<Event>) -> EventSink {
-        EventSink { conn, sender }
+    pub(super) fn new(conn: ConnId, sender: UnboundedSender<Event>, spec: Arc<ConnSpec>) -> EventSink {
+        EventSink { conn, sender, spec }
     }
 
-    pub(super) fn emit(&self, kind: EventKind) {
+    pub(super) fn emit(&self, mut kind: EventKind) {
+        super::secrets::hide_in_event(&self.spec, &mut kind);
         // A closed receiver means the app is exiting; nothing to report to.
         let _ = self.sender.send(Event { at: Ts::now(), conn: self.conn, kind });
     }
@@ -470,7 +474,8 @@ mod tests {
         });
         let (events, _) = tokio::sync::mpsc::unbounded_channel();
         let (_sender, inbox) = super::super::inbox::inbox();
-        let task = Connection::new(Arc::clone(&spec), EventSink::new(ConnId(0), events), inbox).run();
+        let task =
+            Connection::new(Arc::clone(&spec), EventSink::new(ConnId(0), events, Arc::clone(&spec)), inbox).run();
         assert!(std::mem::size_of_val(&task) <= 1_536, "the task's future: {} bytes", std::mem::size_of_val(&task));
         let handshake = handshake::open(&spec);
         assert!(

@@ -8,6 +8,7 @@ mod handshake;
 mod inbox;
 mod observe;
 pub mod policy;
+mod secrets;
 pub mod spec;
 pub mod tls;
 
@@ -48,7 +49,9 @@ impl Engine {
         let _ = self.events.send(Event { at: Ts::now(), conn: id, kind: added });
         let (commands, receiver) = inbox::inbox();
         self.commands.push(Some(commands));
-        let connection = Connection::new(Arc::new(spec), EventSink::new(id, self.events.clone()), receiver);
+        let spec = Arc::new(spec);
+        let sink = EventSink::new(id, self.events.clone(), Arc::clone(&spec));
+        let connection = Connection::new(spec, sink, receiver);
         self.tasks.spawn(connection.run());
         id
     }

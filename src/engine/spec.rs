@@ -162,6 +162,18 @@ fn expand_with(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<S
     Ok(out)
 }
 
+/// The names of the `${NAME}` variables in a value, in order.
+pub fn variables(value: &str) -> impl Iterator<Item = &str> {
+    let mut rest = value;
+    std::iter::from_fn(move || {
+        let start = rest.find("${")?;
+        let length = rest[start + 2..].find('}')?;
+        let name = &rest[start + 2..start + 2 + length];
+        rest = &rest[start + 3 + length..];
+        Some(name)
+    })
+}
+
 /// The variables the headers name that `lookup` does not know, in order.
 pub fn missing_variables(headers: &[(String, String)], lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
     headers.iter().filter_map(|(_, value)| expand_with(value, &lookup).err()).collect()

@@ -210,6 +210,11 @@ pub async fn closed_port() -> SocketAddr {
 }
 
 async fn read_request_key(stream: &mut TcpStream) -> Option<String> {
+    header(&read_request(stream).await?, "sec-websocket-key")
+}
+
+/// The client's request head, read up to its blank line.
+pub async fn read_request(stream: &mut TcpStream) -> Option<String> {
     let mut request = Vec::new();
     let mut buffer = [0u8; 1024];
     while !request.windows(4).any(|window| window == b"\r\n\r\n") {
@@ -219,10 +224,14 @@ async fn read_request_key(stream: &mut TcpStream) -> Option<String> {
         }
         request.extend_from_slice(&buffer[..read]);
     }
-    let text = String::from_utf8_lossy(&request);
-    text.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.eq_ignore_ascii_case("sec-websocket-key").then(|| value.trim().to_string())
+    Some(String::from_utf8_lossy(&request).into_owned())
+}
+
+/// The value of header `name` in a request head.
+pub fn header(request: &str, name: &str) -> Option<String> {
+    request.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name).then(|| value.trim().to_string())
     })
 }
 
