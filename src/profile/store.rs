@@ -1,8 +1,12 @@
 //! Profiles on disk: `<config dir>/profiles/NAME.toml`. Saving never loses
-//! a user's file: it writes a temporary file in the same directory, fsyncs
-//! it, keeps the previous version as `NAME.toml.bak` and renames over; a
-//! file that does not parse is never overwritten; files are created 0600
-//! (a profile may name secrets).
+//! a user's file, nor another one: the previous version and the new one are
+//! each written to a temporary file in the destination's directory, fsynced
+//! and renamed into place (`NAME.toml.bak`, then `NAME.toml`), so a full
+//! disk leaves both the old profile and the old backup whole, and a `.bak`
+//! that is a symlink is replaced, never written through. A profile that is
+//! itself a symlink (a dotfiles repository) is saved to its target, and the
+//! link stays. A file that does not parse is never overwritten; files are
+//! created 0600 (a profile may name secrets).
 
 use std::fs;
 use std::io::Write;
@@ -69,30 +73,41 @@ impl Store {
     /// Save atomically; the previous version becomes `NAME.toml.bak`.
     /// Refuses to replace a file that does not parse (its error says why).
     pub fn save(&self, name: &str, profile: &ProfileFile) -> Result<PathBuf, ProfileError> {
+        self.save_with(name, profile, write_all)
+    }
+
+    /// `save`, with the step that writes bytes into a temporary file given,
+    /// so a test can make the disk fill up halfway.
+    fn save_with(
+        &self,
+        name: &str,
+        profile: &ProfileFile,
+        write: impl Fn(&mut fs::File, &[u8]) -> std::io::Result<()>,
+    ) -> Result<PathBuf, ProfileError> {
         let path = self.path_of(name)?;
-        if let Ok(existing) = fs::read_to_string(&path) {
-            super::parse(&path, &existing).map_err(|error| ProfileError::WouldOverwrite(Box::new(error)))?;
-        }
         create_private_dir(&self.dir)?;
+        // A symlinked profile is saved where it points; the link stays.
+        let target = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                fs::canonicalize(&path).map_err(|error| ProfileError::io(&path, error))?
+            }
+            _ => path.clone(),
+        };
+        let existing = match fs::read(&target) {
+            Ok(bytes) => Some(bytes),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(ProfileError::io(&target, error)),
+        };
+        if let Some(bytes) = &existing {
+            let text = String::from_utf8_lossy(bytes);
+            super::parse(&path, &text).map_err(|error| ProfileError::WouldOverwrite(Box::new(error)))?;
+        }
         let text = toml::to_string_pretty(profile)
             .map_err(|error| ProfileError::Invalid { path: path.clone(), message: error.to_string() })?;
-        // Created 0600 by tempfile, in the same directory so the rename is atomic.
-        let mut temporary = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(|error| ProfileError::io(&self.dir, error))?;
-        temporary.write_all(text.as_bytes()).map_err(|error| ProfileError::io(temporary.path(), error))?;
-        temporary.as_file().sync_all().map_err(|error| ProfileError::io(temporary.path(), error))?;
-        if path.exists() {
-            let backup = backup_path(&path);
-            fs::copy(&path, &backup).map_err(|error| ProfileError::io(&backup, error))?;
+        if let Some(bytes) = &existing {
+            replace_durably(&backup_path(&target), bytes, &write)?;
         }
-        temporary.persist(&path).map_err(|error| ProfileError::io(&path, error.error))?;
-        // The rename is durable once the directory is synced.
-        if let Ok(dir) = fs::File::open(&self.dir) {
-            let _ = dir.sync_all();
-        }
+        replace_durably(&target, text.as_bytes(), &write)?;
         Ok(path)
     }
 
@@ -134,10 +149,103 @@ fn backup_path(path: &Path) -> PathBuf {
     PathBuf::from(backup)
 }
 
+/// Put `bytes` at `path` so that a failure at any step leaves what was
+/// there whole: a temporary file in the same directory (0600), written,
+/// fsynced, renamed over `path` (a symlink there is replaced, not
+/// followed), then the directory fsynced so the rename lasts.
+fn replace_durably(
+    path: &Path,
+    bytes: &[u8],
+    write: impl Fn(&mut fs::File, &[u8]) -> std::io::Result<()>,
+) -> Result<(), ProfileError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let stem = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&format!(".{stem}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|error| ProfileError::io(dir, error))?;
+    write(temporary.as_file_mut(), bytes).map_err(|error| ProfileError::io(path, error))?;
+    temporary.as_file().sync_all().map_err(|error| ProfileError::io(path, error))?;
+    temporary.persist(path).map_err(|error| ProfileError::io(path, error.error))?;
+    if let Ok(dir) = fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn write_all(file: &mut fs::File, bytes: &[u8]) -> std::io::Result<()> {
+    file.write_all(bytes)
+}
+
 fn create_private_dir(dir: &Path) -> Result<(), ProfileError> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(|error| ProfileError::io(dir, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(url: &str) -> ProfileFile {
+        super::super::parse(Path::new("t.toml"), &format!("[[connection]]\nname = \"a\"\nurl = \"{url}\"\n")).unwrap()
+    }
+
+    /// The disk fills up halfway through the backup: the old backup and
+    /// the profile are both whole, byte for byte.
+    #[test]
+    fn a_write_that_fails_halfway_loses_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().to_path_buf());
+        store.save("p", &profile("ws://127.0.0.1:1/")).unwrap();
+        store.save("p", &profile("ws://127.0.0.1:2/")).unwrap();
+        let path = store.path_of("p").unwrap();
+        let (before, backup_before) = (fs::read(&path).unwrap(), fs::read(backup_path(&path)).unwrap());
+        let full_disk = |file: &mut fs::File, bytes: &[u8]| {
+            file.write_all(&bytes[..bytes.len() / 2])?;
+            Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+        };
+        let error = store.save_with("p", &profile("ws://127.0.0.1:3/"), full_disk).unwrap_err();
+        assert!(error.to_string().contains("p.toml"), "the error names the file: {error}");
+        assert_eq!(fs::read(&path).unwrap(), before);
+        assert_eq!(fs::read(backup_path(&path)).unwrap(), backup_before);
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(leftovers.len(), 2, "no temporary file is left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_backup_that_is_a_symlink_is_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("profiles"));
+        store.save("p", &profile("ws://127.0.0.1:1/")).unwrap();
+        let path = store.path_of("p").unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, backup_path(&path)).unwrap();
+        store.save("p", &profile("ws://127.0.0.1:2/")).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        let backup = backup_path(&path);
+        assert!(!fs::symlink_metadata(&backup).unwrap().file_type().is_symlink());
+        assert!(fs::read_to_string(&backup).unwrap().contains("127.0.0.1:1"));
+    }
+
+    #[test]
+    fn a_symlinked_profile_is_saved_to_its_target_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let dotfiles = dir.path().join("dotfiles");
+        fs::create_dir_all(&dotfiles).unwrap();
+        let real = dotfiles.join("prod.toml");
+        fs::write(&real, "[[connection]]\nname = \"a\"\nurl = \"ws://127.0.0.1:1/\"\n").unwrap();
+        let store = Store::at(dir.path().join("profiles"));
+        create_private_dir(store.dir()).unwrap();
+        let link = store.path_of("prod").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        store.save("prod", &profile("ws://127.0.0.1:2/")).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays");
+        assert!(fs::read_to_string(&real).unwrap().contains("127.0.0.1:2"), "the target is updated");
+        assert!(fs::read_to_string(dotfiles.join("prod.toml.bak")).unwrap().contains("127.0.0.1:1"));
+    }
 }
