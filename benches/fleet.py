@@ -8,6 +8,7 @@ budgets` (criterion). Prints a Markdown table, medians of --runs.
 
     python3 benches/fleet.py                     # everything (about 10 minutes)
     python3 benches/fleet.py --runs 1 --no-criterion --sizes 1000   # a quick look
+    python3 benches/fleet.py --log-volume-only   # session log bytes, about 70 s
 
 Measured with /proc only: VmRSS from /proc/PID/status, utime + stime from
 /proc/PID/stat; storm recovery is timed by the fleet (from the storm until
@@ -215,6 +216,28 @@ def criterion():
     return figures
 
 
+LOG_CONNECTIONS = 1000
+LOG_SECONDS = 60
+
+
+def log_volume(fleet, scratch):
+    """Bytes of session log and of `--json` output (one line per ping) for
+    LOG_CONNECTIONS pinging every second for LOG_SECONDS: the RTT volume of
+    10,000 connections at 15 s pings."""
+    clients = Clients(fleet, scratch)
+    sessions = os.path.join(scratch, "sessions")
+    before = set(os.listdir(sessions)) if os.path.isdir(sessions) else set()
+    profile = write_profile(scratch, fleet.ports, LOG_CONNECTIONS)
+    command = [os.path.join(TARGET, "wsmon"), "watch", "--json", "--profile", profile,
+               "--ping-interval", "1s", "--duration", f"{LOG_SECONDS}s"]
+    with tempfile.TemporaryFile() as out:
+        subprocess.run(command, env=clients.env, stdout=out, check=True)
+        json_bytes = out.tell()
+    fleet.wait_empty()
+    (log,) = set(os.listdir(sessions)) - before
+    return {"log_bytes": os.path.getsize(os.path.join(sessions, log)), "json_bytes": json_bytes}
+
+
 def median(runs, client, key):
     return statistics.median(run[client][key] for run in runs)
 
@@ -225,7 +248,18 @@ def main():
     parser.add_argument("--sizes", default="1000,10000", help="connection counts; the largest gets the CPU window and the storm")
     parser.add_argument("--no-tui", action="store_true")
     parser.add_argument("--no-criterion", action="store_true")
+    parser.add_argument("--log-volume-only", action="store_true", help="only the session log's size")
     args = parser.parse_args()
+    if args.log_volume_only:
+        build()
+        fleet = Fleet()
+        try:
+            with tempfile.TemporaryDirectory() as scratch:
+                volume = log_volume(fleet, scratch)
+        finally:
+            fleet.stop()
+        print_log_volume(volume)
+        return
     sizes = [int(size) for size in args.sizes.split(",")]
     build()
     fleet = Fleet()
@@ -241,6 +275,8 @@ def main():
                         row[client] = clients.measure(client, size, storm=size == max(sizes))
                         print(f"run {run + 1} n={size} {client}: {row[client]}", file=sys.stderr)
                     results[size].append(row)
+                if run == 0:
+                    volume = log_volume(fleet, scratch)
                 if not args.no_tui:
                     tui.append(tui_during_storm(fleet, scratch, max(sizes)))
                     print(f"run {run + 1} tui: {tui[-1]}", file=sys.stderr)
@@ -270,6 +306,13 @@ def main():
     if in_process:
         print(f"| `Model::apply` | {in_process['apply']} | – | – | > 1 M events/s |")
         print(f"| draw one frame, 10,000 rows, 200×50 | {in_process['draw']} | – | – | < 2 ms |")
+    print_log_volume(volume)
+
+
+def print_log_volume(volume):
+    print(f"| session log, {LOG_CONNECTIONS:,} connections pinging every second for {LOG_SECONDS} s "
+          f"(`--json` output, every ping: {volume['json_bytes'] / 1e6:.2f} MB) "
+          f"| {volume['log_bytes'] / 1e6:.2f} MB | – | – | ≤ 1 MB |")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,29 @@ pub enum EventKind {
     Rtt {
         rtt_ms: f64,
     },
+    /// A session log's stand-in for the `Rtt` events of up to a minute:
+    /// logs keep one per connection and minute instead of one per ping.
+    RttSummary(RttSummary),
     Traffic(Traffic),
+}
+
+/// RTT samples of one connection over a while, in milliseconds. `last_ms`
+/// is what the model shows, so a replay ends on the same RTT as the session.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RttSummary {
+    pub count: u32,
+    pub min_ms: f64,
+    pub mean_ms: f64,
+    pub max_ms: f64,
+    pub last_ms: f64,
+}
+
+impl EventKind {
+    /// A measurement (RTT, traffic) rather than a change of state: it never
+    /// moves a row or changes what a filter matches.
+    pub fn is_measurement(&self) -> bool {
+        matches!(self, EventKind::Rtt { .. } | EventKind::RttSummary(_) | EventKind::Traffic(_))
+    }
 }
 
 /// Why a connection that had been open ended.

@@ -36,8 +36,8 @@ pub struct WatchOptions {
     pub json: bool,
     pub duration: Option<Duration>,
     pub fail_on: Vec<Class>,
-    /// Write a session log.
-    pub record: bool,
+    /// Write a session log capped at this many bytes.
+    pub log: Option<u64>,
     /// Write a report here at the end.
     pub report: Option<PathBuf>,
 }
@@ -61,7 +61,7 @@ pub async fn watch(
         engine.add(spec);
     }
     let mut model = Model::default();
-    let mut recorder = options.record.then(|| start_recorder(&options.label)).flatten();
+    let mut recorder = options.log.and_then(|cap| start_recorder(&options.label, cap));
     let deadline = options.duration.map(|duration| Instant::now() + duration);
     let mut batch = Vec::with_capacity(BATCH);
     tokio::pin!(stop);
@@ -124,8 +124,8 @@ pub async fn watch(
     Ok(WatchOutcome { summary, failed, log })
 }
 
-fn start_recorder(label: &str) -> Option<Recorder> {
-    Recorder::start(label).inspect_err(|error| crate::tell!("wsmon: not logging this session: {error}")).ok()
+fn start_recorder(label: &str, cap: u64) -> Option<Recorder> {
+    Recorder::start(label, cap).inspect_err(|error| crate::tell!("wsmon: not logging this session: {error}")).ok()
 }
 
 /// Run a log write; after a failure (disk full) the session goes on unlogged.
@@ -177,6 +177,9 @@ pub fn describe(kind: &EventKind) -> Option<String> {
         EventKind::Resumed => "resumed".into(),
         EventKind::Removed => "removed".into(),
         EventKind::Rtt { rtt_ms } => format!("rtt {rtt_ms:.1}ms"),
+        EventKind::RttSummary(rtt) => {
+            format!("rtt {:.1}/{:.1}/{:.1}ms over {} pings", rtt.min_ms, rtt.mean_ms, rtt.max_ms, rtt.count)
+        }
         EventKind::Traffic(t) => {
             format!("traffic in {} msgs / {} B, out {} msgs / {} B", t.msgs_in, t.bytes_in, t.msgs_out, t.bytes_out)
         }

@@ -2,14 +2,18 @@
 //! session log or `watch --json` output) is decoded and handed on as
 //! events, so the model replays it. A line that does not decode (a log cut
 //! off mid-line by a crash, a stray line) is skipped and reported with its
-//! number; the rest still replays.
+//! number; the rest still replays. What a session log leaves out by design
+//! (RTT samples, summarised per minute; the middle of a log that reached
+//! its cap) is counted, so a replay can say so.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
+use crate::event::EventKind;
 use crate::event::{Event, Ts};
-use crate::wire::{Decoded, Replayer};
+use crate::format::{clock_ms, size};
+use crate::wire::{Decoded, LogGap, Replayer};
 
 /// A line longer than this is not a wsmon event: skipped without being
 /// held whole in memory.
@@ -29,6 +33,31 @@ pub struct Replayed {
     /// last event's.
     pub end: Option<Ts>,
     pub skipped: Vec<Skipped>,
+    /// What a capped log left out.
+    pub gap: Option<LogGap>,
+    /// RTT summaries read (a session log's stand-in for every ping).
+    pub rtt_summaries: u64,
+}
+
+impl Replayed {
+    /// What the replayed figures do not hold, for a person.
+    pub fn left_out(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(gap) = &self.gap {
+            notes.push(format!(
+                "the log reached its {} cap: {} lines ({}) from {} to {} were left out, so the figures cover the rest",
+                size(gap.cap_bytes),
+                gap.lines,
+                size(gap.bytes),
+                clock_ms(gap.from),
+                clock_ms(gap.to)
+            ));
+        }
+        if self.rtt_summaries > 0 {
+            notes.push("RTT was logged as one summary per connection and minute, not every ping".into());
+        }
+        notes
+    }
 }
 
 /// Read `path`, handing every event to `each` in order.
@@ -59,6 +88,7 @@ pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(&Event)) -> io::R
         match replayer.decode(text.trim_end()) {
             Ok(Decoded::Events(events)) => {
                 for event in &events {
+                    replayed.rtt_summaries += u64::from(matches!(event.kind, EventKind::RttSummary(_)));
                     each(event);
                 }
                 replayed.events += 1;
@@ -66,6 +96,7 @@ pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(&Event)) -> io::R
             }
             // The summary is recomputed from the events; its time ends the span.
             Ok(Decoded::Summary { at, .. }) => replayed.end = Some(at),
+            Ok(Decoded::Gap(gap)) => replayed.gap = Some(replayed.gap.map_or(gap, |earlier| earlier.merge(gap))),
             Err(error) => {
                 let cut = if complete { "" } else { " (the log ends mid-line)" };
                 replayed.skipped.push(Skipped { line: number, reason: format!("{error}{cut}") });
@@ -129,5 +160,23 @@ mod tests {
         let lines: Vec<usize> = replayed.skipped.iter().map(|skipped| skipped.line).collect();
         assert_eq!(lines, [2, 4, 5]);
         assert!(replayed.skipped[1].reason.contains("1 MiB"));
+    }
+
+    #[test]
+    fn a_replay_says_what_the_log_left_out() {
+        let gap = LogGap { from: Ts(1_000), to: Ts(61_000), lines: 1_200, bytes: 3 << 20, cap_bytes: 64 << 20 };
+        let summary = r#"{"ts":"2026-11-24T10:00:09.000Z","conn":"api-1","url":"ws://127.0.0.1:9/","event":"rtt_summary","count":4,"min_ms":0.2,"mean_ms":0.3,"max_ms":0.5,"last_ms":0.25}"#;
+        let log = format!("{OPEN}\n{}\n{summary}\n{CLOSED}\n", crate::wire::encode_gap(&gap));
+        let (model, replayed) = replay(log.as_bytes());
+        assert_eq!((replayed.gap, replayed.rtt_summaries, replayed.events), (Some(gap), 1, 3));
+        assert_eq!(model.totals().closes, 1);
+        let notes = replayed.left_out();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("64.0 MiB cap: 1200 lines (3.0 MiB)"), "{notes:?}");
+        assert!(notes[1].contains("one summary per connection and minute"), "{notes:?}");
+        assert!(
+            replay(format!("{OPEN}\n{CLOSED}\n").as_bytes()).1.left_out().is_empty(),
+            "a whole log leaves nothing out"
+        );
     }
 }

@@ -49,13 +49,20 @@ pub struct Report {
     pub label: String,
     /// When the report's figures were taken, RFC 3339.
     pub ended: String,
+    /// What the figures leave out (a replay of a capped log), for a person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(flatten)]
     pub summary: Summary,
 }
 
 impl Report {
     pub fn new(label: &str, summary: Summary, ended: Ts) -> Report {
-        Report { label: label.to_string(), ended: ended.rfc3339(), summary }
+        Report { label: label.to_string(), ended: ended.rfc3339(), notes: Vec::new(), summary }
+    }
+
+    pub fn with_notes(self, notes: Vec<String>) -> Report {
+        Report { notes, ..self }
     }
 
     pub fn render(&self, format: Format) -> String {
@@ -87,6 +94,9 @@ impl Report {
             s.closes,
             s.handshake_failures
         ));
+        for note in &self.notes {
+            out.push_str(&format!("\n> Note: {}\n", escape(note)));
+        }
 
         out.push_str(&format!("\n## Restart waves: {}\n\n", s.waves_total));
         if s.waves.is_empty() {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::ser::Formatter;
 
 use crate::close::{Cause, Class, Initiator, Stage};
-use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, Traffic, Ts};
+use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, RttSummary, Traffic, Ts};
 use crate::model::Summary;
 use crate::text::is_hostile;
 
@@ -70,6 +70,21 @@ enum Body {
     Rtt {
         rtt_ms: f64,
     },
+    /// Session logs only: the RTT samples of up to a minute.
+    RttSummary {
+        count: u32,
+        min_ms: f64,
+        mean_ms: f64,
+        max_ms: f64,
+        last_ms: f64,
+    },
+    /// Session logs only: lines a capped log left out (see `recording`).
+    LogGap {
+        from: String,
+        lines: u64,
+        bytes: u64,
+        cap_bytes: u64,
+    },
     Traffic {
         msgs_in: u64,
         bytes_in: u64,
@@ -100,6 +115,9 @@ impl Body {
             EventKind::Resumed => Body::Resumed,
             EventKind::Removed => Body::Removed,
             EventKind::Rtt { rtt_ms } => Body::Rtt { rtt_ms },
+            EventKind::RttSummary(RttSummary { count, min_ms, mean_ms, max_ms, last_ms }) => {
+                Body::RttSummary { count, min_ms, mean_ms, max_ms, last_ms }
+            }
             EventKind::Traffic(Traffic { msgs_in, bytes_in, msgs_out, bytes_out }) => {
                 Body::Traffic { msgs_in, bytes_in, msgs_out, bytes_out }
             }
@@ -124,10 +142,13 @@ impl Body {
             Body::Resumed => EventKind::Resumed,
             Body::Removed => EventKind::Removed,
             Body::Rtt { rtt_ms } => EventKind::Rtt { rtt_ms },
+            Body::RttSummary { count, min_ms, mean_ms, max_ms, last_ms } => {
+                EventKind::RttSummary(RttSummary { count, min_ms, mean_ms, max_ms, last_ms })
+            }
             Body::Traffic { msgs_in, bytes_in, msgs_out, bytes_out } => {
                 EventKind::Traffic(Traffic { msgs_in, bytes_in, msgs_out, bytes_out })
             }
-            Body::Summary(_) => return None,
+            Body::Summary(_) | Body::LogGap { .. } => return None,
         })
     }
 }
@@ -142,6 +163,54 @@ pub fn encode_event(event: &Event, conn: &str, url: &str) -> Option<String> {
 pub fn encode_summary(summary: &Summary, at: Ts) -> String {
     let body = Body::Summary(Box::new(summary.clone()));
     encode(&Line { ts: at.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
+}
+
+/// Lines a session log left out when it reached its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogGap {
+    /// The first and the last line left out.
+    pub from: Ts,
+    pub to: Ts,
+    pub lines: u64,
+    pub bytes: u64,
+    pub cap_bytes: u64,
+}
+
+impl LogGap {
+    /// This gap and a later one as one.
+    pub fn merge(self, later: LogGap) -> LogGap {
+        LogGap {
+            from: self.from.min(later.from),
+            to: self.to.max(later.to),
+            lines: self.lines + later.lines,
+            bytes: self.bytes + later.bytes,
+            cap_bytes: later.cap_bytes,
+        }
+    }
+}
+
+/// The line that stands where a capped log left lines out; its `ts` is the
+/// last one left out.
+pub fn encode_gap(gap: &LogGap) -> String {
+    let LogGap { from, to, lines, bytes, cap_bytes } = *gap;
+    let body = Body::LogGap { from: from.rfc3339(), lines, bytes, cap_bytes };
+    encode(&Line { ts: to.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
+}
+
+/// The `ts` of a line, without decoding the rest of it.
+pub fn line_time(text: &str) -> Option<Ts> {
+    #[derive(Deserialize)]
+    struct Stamp {
+        ts: String,
+    }
+    let stamp: Stamp = serde_json::from_str(text).ok()?;
+    parse_ts(&stamp.ts).ok()
+}
+
+fn parse_ts(text: &str) -> Result<Ts, DecodeError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| Ts::from_datetime(at.to_utc()))
+        .map_err(|_| DecodeError::Timestamp(text.to_string()))
 }
 
 fn encode(line: &Line) -> String {
@@ -202,6 +271,8 @@ pub enum Decoded {
         at: Ts,
         summary: Box<Summary>,
     },
+    /// Lines a capped session log left out here.
+    Gap(LogGap),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,11 +293,12 @@ pub struct Replayer {
 impl Replayer {
     pub fn decode(&mut self, text: &str) -> Result<Decoded, DecodeError> {
         let line: Line = serde_json::from_str(text)?;
-        let at = DateTime::parse_from_rfc3339(&line.ts)
-            .map(|at| Ts::from_datetime(at.to_utc()))
-            .map_err(|_| DecodeError::Timestamp(line.ts.clone()))?;
+        let at = parse_ts(&line.ts)?;
         let kind = match line.body {
             Body::Summary(summary) => return Ok(Decoded::Summary { at, summary }),
+            Body::LogGap { from, lines, bytes, cap_bytes } => {
+                return Ok(Decoded::Gap(LogGap { from: parse_ts(&from)?, to: at, lines, bytes, cap_bytes }));
+            }
             body => body.into_kind().expect("only the summary has no event kind"),
         };
         let mut events = Vec::with_capacity(2);
@@ -332,6 +404,7 @@ mod tests {
             EventKind::Resumed,
             EventKind::Removed,
             EventKind::Rtt { rtt_ms: 0.412 },
+            EventKind::RttSummary(RttSummary { count: 4, min_ms: 0.2, mean_ms: 0.35, max_ms: 0.6, last_ms: 0.3 }),
             EventKind::Traffic(Traffic { msgs_in: 1, bytes_in: 2, msgs_out: 3, bytes_out: 4 }),
         ];
         let mut replayer = Replayer::default();
@@ -362,6 +435,17 @@ mod tests {
             panic!("a summary line")
         };
         assert_eq!((*decoded, at), (summary, Ts(1_795_000_001_000)));
+    }
+
+    #[test]
+    fn a_gap_line_round_trips_and_names_its_span() {
+        let gap = LogGap { from: Ts(1_000), to: Ts(61_000), lines: 1_200, bytes: 250_000, cap_bytes: 1 << 20 };
+        let line = encode_gap(&gap);
+        assert!(line.contains(r#""event":"log_gap","from":"1970-01-01T00:00:01.000Z""#), "{line}");
+        assert_eq!(line_time(&line), Some(Ts(61_000)));
+        assert_eq!(Replayer::default().decode(&line).unwrap(), Decoded::Gap(gap));
+        let later = LogGap { from: Ts(70_000), to: Ts(90_000), lines: 10, bytes: 900, cap_bytes: 1 << 20 };
+        assert_eq!(gap.merge(later), LogGap { from: Ts(1_000), to: Ts(90_000), lines: 1_210, bytes: 250_900, ..gap });
     }
 
     #[test]

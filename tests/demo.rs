@@ -81,8 +81,25 @@ impl Tally {
     }
 }
 
-fn all_but_traffic(lines: &[String]) -> Vec<&String> {
-    lines.iter().filter(|line| !line.contains("\"event\":\"traffic\"")).collect()
+/// The lines a session log keeps as they were printed: not the traffic it
+/// sums, nor the RTT it summarises.
+fn all_but_measurements(lines: &[String]) -> Vec<&String> {
+    let measurements = ["\"event\":\"traffic\"", "\"event\":\"rtt\"", "\"event\":\"rtt_summary\""];
+    lines.iter().filter(|line| !measurements.iter().any(|event| line.contains(event))).collect()
+}
+
+/// RTT samples per connection: an `rtt` line is one, an `rtt_summary` its `count`.
+fn rtt_samples_by_connection(lines: &[String]) -> BTreeMap<String, u64> {
+    let mut samples = BTreeMap::new();
+    for value in lines.iter().map(|line| json(line)) {
+        let count = match value["event"].as_str() {
+            Some("rtt") => 1,
+            Some("rtt_summary") => value["count"].as_u64().unwrap(),
+            _ => continue,
+        };
+        *samples.entry(value["conn"].as_str().unwrap().to_string()).or_default() += count;
+    }
+    samples
 }
 
 /// Messages and bytes in, per connection, over every traffic line.
@@ -183,14 +200,15 @@ async fn the_demo_plays_a_deployment_reports_it_and_its_log_replays() {
     assert_eq!(summary_of(&reported), summary_fields(&summary), "the report is the summary's figures");
     assert!(stderr.contains("report written to"), "{stderr}");
 
-    // The session log holds what was printed, traffic summed per connection,
+    // The session log holds what was printed, traffic summed and RTT summarised,
     // and replays to the same summary.
     let data = demo.dirs.path().join("data");
     let log = the_session_log(&data);
     let logged = std::fs::read_to_string(&log).unwrap();
     let logged_lines: Vec<String> = logged.lines().map(String::from).collect();
-    assert_eq!(all_but_traffic(&logged_lines), all_but_traffic(&demo.seen));
+    assert_eq!(all_but_measurements(&logged_lines), all_but_measurements(&demo.seen));
     assert_eq!(traffic_by_connection(&logged_lines), traffic_by_connection(&demo.seen), "summed, not lost");
+    assert_eq!(rtt_samples_by_connection(&logged_lines), rtt_samples_by_connection(&demo.seen), "summarised");
     let replayed = scratch.path().join("replayed.json");
     let (status, _, stderr) =
         run(scratch.path(), &["replay", log.to_str().unwrap(), "--report", replayed.to_str().unwrap()]).await;

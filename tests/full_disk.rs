@@ -1,6 +1,7 @@
-//! A profile saved onto a full disk (a 128 KiB tmpfs, mounted when the
-//! tests run as root): the save fails with the file named, and the old
-//! profile and its old backup are whole.
+//! A full disk (a small tmpfs, mounted when the tests run as root) loses
+//! no file: a profile save fails with the file named, and the old profile
+//! and its old backup are whole; a session log that cannot be cut to its
+//! cap stops growing and keeps every line it had.
 
 mod common;
 
@@ -18,22 +19,37 @@ impl Drop for Mounted<'_> {
     }
 }
 
-#[tokio::test]
-async fn a_full_disk_loses_no_profile() {
+/// A tmpfs of `size` at `dir`, or None (and why) when this cannot mount one.
+fn mount_small_disk<'a>(dir: &'a Path, size: &str) -> Option<Mounted<'a>> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         println!("skipped: mounting a small tmpfs needs root");
-        return;
+        return None;
     }
-    let dirs = tempfile::tempdir().unwrap();
-    let config = dirs.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=128k", "tmpfs"]).arg(&config).status();
+    std::fs::create_dir_all(dir).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(dir).status();
     if !mounted.as_ref().is_ok_and(|status| status.success()) {
         println!("skipped: cannot mount a tmpfs here ({mounted:?})");
-        return;
+        return None;
     }
-    let _unmount = Mounted(&config);
+    Some(Mounted(dir))
+}
+
+/// Fill the disk at `dir`, leaving `free` bytes.
+fn fill(dir: &Path, free: usize) {
+    std::fs::write(dir.join("reserve"), vec![b'r'; free]).unwrap();
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let block = vec![b'x'; 1024];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    drop(filler);
+    std::fs::remove_file(dir.join("reserve")).unwrap();
+}
+
+#[tokio::test]
+async fn a_full_disk_loses_no_profile() {
+    let dirs = tempfile::tempdir().unwrap();
+    let config = dirs.path().join("config");
+    let Some(_unmount) = mount_small_disk(&config, "128k") else { return };
     // A small profile, then a big one: the backup is small, the profile big.
     let many: Vec<String> = (1000..1300).map(|port| format!("ws://127.0.0.1:{port}/")).collect();
     for urls in [vec!["ws://127.0.0.1:1/".to_string()], many] {
@@ -48,14 +64,9 @@ async fn a_full_disk_loses_no_profile() {
     let (before, backup_before) = (std::fs::read(&profile).unwrap(), std::fs::read(&backup).unwrap());
     assert!(before.len() > 16 * 1024 && backup_before.len() < 4096, "{} {}", before.len(), backup_before.len());
 
-    // Fill the disk, then free 8 KiB: room for the new (small) profile,
-    // not for a copy of the big one as the new backup.
-    std::fs::write(config.join("reserve"), vec![b'r'; 8 * 1024]).unwrap();
-    let mut filler = std::fs::File::create(config.join("filler")).unwrap();
-    let block = vec![b'x'; 1024];
-    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
-    drop(filler);
-    std::fs::remove_file(config.join("reserve")).unwrap();
+    // Fill the disk but 8 KiB: room for the new (small) profile, not for a
+    // copy of the big one as the new backup.
+    fill(&config, 8 * 1024);
 
     let (status, _, stderr) = child::run(dirs.path(), &["profile", "save", "p", "ws://127.0.0.1:2/"]).await;
     assert_ne!(status, 0, "the save cannot succeed on a full disk");
@@ -68,4 +79,49 @@ async fn a_full_disk_loses_no_profile() {
         backup_after.len(),
         backup_before.len()
     );
+}
+
+/// The log grows past its cap with the disk nearly full: cutting it down
+/// needs room for a copy of half of it, which is not there. The log stays
+/// as it was, every line whole, and no temporary file is left behind.
+#[test]
+fn a_full_disk_loses_no_session_log() {
+    use wsmon::event::{ConnId, Event, EventKind, Ts};
+    use wsmon::recording::{MIN_CAP, Recorder};
+
+    let dirs = tempfile::tempdir().unwrap();
+    let data = dirs.path().join("data");
+    let Some(_unmount) = mount_small_disk(&data, "256k") else { return };
+    let sessions = data.join("sessions");
+    let mut recorder = Recorder::start_in(&sessions, "t", Ts(0), MIN_CAP).unwrap();
+    let mut model = wsmon::model::Model::default();
+    let mut write = |recorder: &mut Recorder, ms: i64, kind: EventKind| {
+        let event = Event { at: Ts(ms), conn: ConnId(0), kind };
+        model.apply(&event);
+        recorder.record(&model, &event, None)?;
+        recorder.flush(&model, Ts(ms))
+    };
+    write(&mut recorder, 0, EventKind::Added { name: "c".into(), url: "ws://127.0.0.1:1/".into() }).unwrap();
+    let mut ms = 0;
+    // Up to just under the cap (about 100 bytes a line).
+    while std::fs::metadata(recorder.path()).unwrap().len() < MIN_CAP - 2_048 {
+        ms += 1;
+        write(&mut recorder, ms, EventKind::Paused).unwrap();
+    }
+    fill(&data, 8 * 1024);
+    let failed = loop {
+        ms += 1;
+        assert!(ms < 10_000, "the log never reached its cap");
+        if let Err(error) = write(&mut recorder, ms, EventKind::Paused) {
+            break error;
+        }
+    };
+    assert_eq!(failed.raw_os_error(), Some(libc::ENOSPC), "{failed}");
+    let text = std::fs::read_to_string(recorder.path()).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(text.len() as u64 > MIN_CAP, "the log past its cap is kept as it was: {}", text.len());
+    assert!(text.ends_with('\n') && last.contains("paused"), "every line whole: {last}");
+    assert_eq!(text.lines().count() as i64, ms, "no line lost: one per event");
+    let names: Vec<_> = std::fs::read_dir(&sessions).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    assert_eq!(names, [recorder.path().file_name().unwrap()], "no temporary file left");
 }

@@ -74,6 +74,7 @@ async fn a_rolling_restart_is_one_wave_and_its_log_replays_to_the_same_summary()
         match replayer.decode(line).expect("every line decodes") {
             Decoded::Events(events) => events.iter().for_each(|event| model.apply(event)),
             Decoded::Summary { at, summary } => printed = Some((at, summary)),
+            Decoded::Gap(gap) => panic!("watch's output leaves nothing out: {gap:?}"),
         }
     }
     let (at, printed) = printed.expect("the summary line decodes");
@@ -209,4 +210,45 @@ async fn sessions_are_logged_and_listed_newest_first_unless_no_log() {
     let (status, _, stderr) = run(dirs.path(), &["replay", empty.to_str().unwrap()]).await;
     assert_eq!(status, 2, "{stderr}");
     assert!(stderr.contains(":1: skipped") && stderr.contains("no wsmon events"), "{stderr}");
+}
+
+/// The session log keeps one RTT summary per connection and minute (here:
+/// the session's end) in place of a line per ping; the replay says so and
+/// ends on the same RTT.
+#[tokio::test]
+async fn a_session_log_summarises_rtt_and_its_replay_says_so() {
+    let address = echo_server().await;
+    let mut watch = Wsmon::start(&["watch", "--json", "--ping-interval", "20ms", &format!("api={}", url(address))]);
+    for _ in 0..5 {
+        watch.until(|line| json(line)["event"] == "rtt").await;
+    }
+    assert_eq!(watch.interrupt().await.0, 0);
+    let printed: Vec<f64> = watch
+        .seen
+        .iter()
+        .map(|line| json(line))
+        .filter(|value| value["event"] == "rtt")
+        .map(|value| value["rtt_ms"].as_f64().unwrap())
+        .collect();
+
+    let sessions = watch.dirs.path().join("data/sessions");
+    let log = std::fs::read_dir(&sessions).unwrap().next().expect("a session log").unwrap().path();
+    let logged: Vec<serde_json::Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(json).filter(|value| value["conn"] == "api").collect();
+    assert!(!logged.iter().any(|value| value["event"] == "rtt"), "no line per ping");
+    let summaries: Vec<&serde_json::Value> = logged.iter().filter(|value| value["event"] == "rtt_summary").collect();
+    assert_eq!(summaries.len(), 1, "one for the session's one minute");
+    assert_eq!(summaries[0]["count"].as_u64(), Some(printed.len() as u64));
+    let min = printed.iter().copied().fold(f64::MAX, f64::min);
+    assert!((summaries[0]["min_ms"].as_f64().unwrap() - min).abs() < 0.001, "{} vs {min}", summaries[0]);
+    let last = *printed.last().unwrap();
+    assert!((summaries[0]["last_ms"].as_f64().unwrap() - last).abs() < 0.001, "{} vs {last}", summaries[0]);
+
+    let report = watch.dirs.path().join("replayed.json");
+    let (status, _, stderr) =
+        run(watch.dirs.path(), &["replay", log.to_str().unwrap(), "--report", report.to_str().unwrap()]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("one summary per connection and minute"), "the replay says what was left out: {stderr}");
+    let report = json(&std::fs::read_to_string(&report).unwrap());
+    assert!(report["notes"][0].as_str().unwrap().contains("RTT"), "{report}");
 }

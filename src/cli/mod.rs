@@ -166,6 +166,17 @@ pub struct SessionArgs {
     /// sessions/ folder for `wsmon replay`).
     #[arg(long)]
     no_log: bool,
+    /// Largest size of this session's log (e.g. 16MiB): past it, the log
+    /// keeps its start and its latest events and says what it left out.
+    #[arg(long, value_name = "SIZE", value_parser = crate::recording::parse_cap, default_value = "64MiB")]
+    log_cap: u64,
+}
+
+impl SessionArgs {
+    /// The cap of the session log, or None for no log.
+    fn log(&self) -> Option<u64> {
+        (!self.no_log).then_some(self.log_cap)
+    }
 }
 
 /// How to connect: shared by every connection given on the command line.
@@ -302,7 +313,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Selection { specs, label, defaults } = select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
             ensure_open_files(specs.len())?;
             let options = TuiOptions {
-                source: Source::Live { specs, record: !cli.session.no_log },
+                source: Source::Live { specs, log: cli.session.log() },
                 label,
                 defaults,
                 profiles: Store::open()?,

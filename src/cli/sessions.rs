@@ -54,13 +54,13 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             json: args.json,
             duration: args.duration,
             fail_on: Vec::new(),
-            record: !args.session.no_log,
+            log: args.session.log(),
             report: args.session.report,
         };
         run_watch(&runtime, options)
     } else {
         let options = TuiOptions {
-            source: Source::Live { specs, record: !args.session.no_log },
+            source: Source::Live { specs, log: args.session.log() },
             label,
             defaults: ConnOptions::default(),
             profiles: Store::open()?,
@@ -84,6 +84,7 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if replayed.skipped.len() > SHOWN {
         crate::tell!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
     }
+    let notes = replayed.left_out();
     let Some(end) = replayed.end else {
         anyhow::bail!(BadInput(format!(
             "{}: no wsmon events in this file: replay reads session logs and `wsmon watch --json` output",
@@ -92,14 +93,18 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let label = log_label(&path);
     if let Some(report) = args.report {
+        for note in &notes {
+            crate::tell!("wsmon: {}: {note}", path.display());
+        }
         Report::new(&label, model.summary(end), end)
+            .with_notes(notes)
             .write(&report)
             .with_context(|| format!("writing the report to {}", report.display()))?;
         crate::tell!("wsmon: report written to {}", report.display());
         return Ok(ExitCode::SUCCESS);
     }
     let options = TuiOptions {
-        source: Source::Replay { model: Box::new(model), end },
+        source: Source::Replay { model: Box::new(model), end, notes },
         label,
         defaults: ConnOptions::default(),
         profiles: Store::open()?,
@@ -156,7 +161,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         json: args.json,
         duration: args.duration,
         fail_on: args.fail_on,
-        record: !args.session.no_log,
+        log: args.session.log(),
         report: args.session.report,
     };
     run_watch(&runtime()?, options)

@@ -102,6 +102,7 @@ impl Model {
             EventKind::Resumed => conn.state = State::Connecting,
             EventKind::Removed => conn.state = State::Removed,
             EventKind::Rtt { rtt_ms } => conn.rtt_ms = Some(*rtt_ms),
+            EventKind::RttSummary(rtt) => conn.rtt_ms = Some(rtt.last_ms),
             // Counted in the output and the session log; nothing on screen shows it.
             EventKind::Traffic(_) => {}
         }

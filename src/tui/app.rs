@@ -82,7 +82,7 @@ impl SortKey {
     fn moved_by(self, kind: &EventKind) -> bool {
         match (self, kind) {
             (_, EventKind::Added { .. } | EventKind::Removed) => true,
-            (_, EventKind::Rtt { .. } | EventKind::Traffic(_)) => false,
+            (_, kind) if kind.is_measurement() => false,
             (SortKey::Name, _) => false,
             (SortKey::State, _) => true,
             (SortKey::Closes | SortKey::LastClose, kind) => matches!(kind, EventKind::Closed(_)),
@@ -305,9 +305,7 @@ impl App {
             *spec = None;
         }
         let filtered = !self.rows.filter.is_empty();
-        if self.rows.sort.moved_by(&event.kind)
-            || (filtered && !matches!(event.kind, EventKind::Rtt { .. } | EventKind::Traffic(_)))
-        {
+        if self.rows.sort.moved_by(&event.kind) || (filtered && !event.kind.is_measurement()) {
             self.rows.stale = true;
         }
     }

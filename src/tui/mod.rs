@@ -43,9 +43,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// What the screen shows.
 pub enum Source {
     /// These connections, live.
-    Live { specs: Vec<ConnSpec>, record: bool },
+    /// `log`: a session log capped at this many bytes.
+    Live { specs: Vec<ConnSpec>, log: Option<u64> },
     /// A recorded session's model, as it was at `end`.
-    Replay { model: Box<Model>, end: Ts },
+    /// `notes`: what the log left out, said when the replay opens.
+    Replay { model: Box<Model>, end: Ts, notes: Vec<String> },
 }
 
 pub struct TuiOptions {
@@ -74,17 +76,22 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     app.report_to = options.report.clone();
     let mut recorder = None;
     match options.source {
-        Source::Live { specs, record } => {
+        Source::Live { specs, log } => {
             for spec in specs {
                 app.register(engine.add(spec.clone()), spec);
             }
-            if record {
-                recorder = Recorder::start(&app.label)
+            if let Some(cap) = log {
+                recorder = Recorder::start(&app.label, cap)
                     .inspect_err(|error| app.say(format!("not logging this session: {error}"), true))
                     .ok();
             }
         }
-        Source::Replay { model, end } => app = app.replaying(*model, end),
+        Source::Replay { model, end, notes } => {
+            app = app.replaying(*model, end);
+            if !notes.is_empty() {
+                app.say(format!("note: {}", notes.join("; ")), false);
+            }
+        }
     }
     let mut input = EventStream::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
