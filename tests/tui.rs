@@ -2,6 +2,7 @@
 //! emulator: a server restarts with 1012 and comes back, and the screen
 //! shows it happen; `q` quits with status 0 and gives the terminal back.
 //! The demo's wave on screen, `R`, and the replay of the session's log.
+//! `S` over a hand-written profile keeps its comments.
 
 mod common;
 
@@ -192,4 +193,65 @@ async fn the_demo_shows_its_wave_reports_on_r_and_on_exit_and_its_log_replays() 
     running.screen.until("a replay connects nothing", |text| text.contains("connects nothing")).await;
     running.press(b"q");
     running.exits_cleanly().await;
+}
+
+/// A hand-written profile of two connections to `address`, with comments
+/// and `[defaults]`.
+fn hand_written_profile(address: std::net::SocketAddr) -> String {
+    format!(
+        r#"# Staging, written by hand.
+
+[defaults]
+ping_interval = "5s"  # the proxy drops idle connections at 10s
+
+# The API: the one that matters.
+[[connection]]
+name = "api"
+url = "{url}"  # through the local proxy
+
+# Chat, for the support team.
+[[connection]]
+name = "chat"
+url = "{url}chat"
+ping_timeout = "2s"
+"#,
+        url = url(address)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_a_hand_written_profile_with_shift_s_keeps_its_comments() {
+    let address = echo_server().await;
+    let dirs = tempfile::tempdir().unwrap();
+    let profiles = dirs.path().join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let written = hand_written_profile(address);
+    std::fs::write(profiles.join("staging.toml"), &written).unwrap();
+
+    let mut running = launch_in(dirs, &["--profile".to_string(), "staging".to_string()]);
+    let open_twice = |text: &str| text.matches("● open").count() >= 2;
+    running.screen.until("both connections open", open_twice).await;
+    running.press(b"S");
+    running
+        .screen
+        .until("the name prompt, with the profile's name", |text| text.contains("save as profile: staging"))
+        .await;
+    running.press(b"\r");
+    running.screen.until("the question to overwrite", |text| text.contains("Profile staging exists.")).await;
+    running.press(b"y");
+    running.screen.until("the saved feedback", |text| text.contains("saved 2 connections to")).await;
+    running.press(b"q");
+    let dirs = running.exits_cleanly().await;
+
+    let profiles = dirs.path().join("profiles");
+    let saved = std::fs::read_to_string(profiles.join("staging.toml")).unwrap();
+    for comment in
+        ["# Staging, written by hand.", "# the proxy drops", "# The API", "# through the local proxy", "# Chat"]
+    {
+        assert!(saved.contains(comment), "{comment:?} survives:\n{saved}");
+    }
+    assert!(saved.contains("[defaults]\nping_interval = \"5s\""), "{saved}");
+    assert_eq!(saved, written, "nothing changed, so the file is the same, byte for byte");
+    let backup = std::fs::read_to_string(profiles.join("staging.toml.bak")).unwrap();
+    assert_eq!(backup, written, "the previous version is the backup");
 }

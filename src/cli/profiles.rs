@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::{ConnectionArgs, ProfileAction};
 use crate::engine::spec::{dedupe_names, default_name};
 use crate::engine::{ConnOptions, ConnSpec};
-use crate::profile::{ProfileError, ProfileFile, Store};
+use crate::profile::{ProfileError, Store};
 
 pub(super) fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode> {
     let store = Store::open()?;
@@ -34,7 +34,7 @@ pub(super) fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode>
         ProfileAction::Save { name, targets, connection } => {
             let specs = select(None, &targets, &connection)?.specs;
             let existed = store.exists(&name)?;
-            let path = store.save(&name, &ProfileFile::from_specs(&specs))?;
+            let path = store.save_specs(&name, &specs)?;
             let kept = if existed { " (previous version kept as .bak)" } else { "" };
             crate::say!("saved {} connections to {}{kept}", specs.len(), path.display());
         }

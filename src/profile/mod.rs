@@ -2,16 +2,21 @@
 //! as TOML under the config directory. This module reads and checks them
 //! and turns them into connection specs; `store` keeps them on disk.
 
+mod edit;
 pub mod format;
 mod store;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use format::{ConnectionEntry, ProfileFile, Settings};
+
+use format::{Human, RuleKey, RuleValue, SelectorKey, TlsSettings};
 pub use store::{Listed, Store};
 
+use crate::engine::policy::{RuleSetting, Selector};
 use crate::engine::spec::{missing_variables, parse_header};
+use crate::engine::tls::TlsOptions;
 use crate::engine::{ConnOptions, ConnSpec};
 
 #[derive(Debug, thiserror::Error)]
@@ -153,50 +158,70 @@ impl ProfileFile {
             .collect()
     }
 
-    /// A profile of these connections, keeping their settings that differ
-    /// from wsmon's defaults.
-    pub fn from_specs(specs: &[ConnSpec]) -> ProfileFile {
-        let defaults = ConnOptions::default();
-        let connections = specs
-            .iter()
-            .map(|spec| {
-                let options = &spec.options;
-                let differs = |a: std::time::Duration, b: std::time::Duration| (a != b).then_some(format::Human(a));
-                ConnectionEntry {
-                    name: spec.name.clone(),
-                    url: format::WsUrl(spec.url.clone()),
-                    headers: options.headers.iter().cloned().collect(),
-                    subprotocols: options.subprotocols.clone(),
-                    origin: options.origin.clone(),
-                    send_on_open: options.send_on_open.clone(),
-                    connect_timeout: differs(options.connect_timeout, defaults.connect_timeout),
-                    ping_interval: (options.ping_interval != defaults.ping_interval)
-                        .then(|| format::Human(options.ping_interval.unwrap_or_default())),
-                    ping_timeout: differs(options.ping_timeout, defaults.ping_timeout),
-                    stability_window: differs(options.stability_window, defaults.stability_window),
-                    max_message: (options.max_message_size != defaults.max_message_size)
-                        .then_some(format::Size(options.max_message_size)),
-                    reconnect: options
-                        .rules
-                        .overrides
-                        .iter()
-                        .map(|(selector, setting)| {
-                            let key = match *selector {
-                                crate::engine::policy::Selector::Code(code) => format::SelectorKey::Code(code),
-                                crate::engine::policy::Selector::Class(class) => format::SelectorKey::Class(class),
-                            };
-                            (format::RuleKey(key), format::RuleValue(*setting))
-                        })
-                        .collect(),
-                    tls: (options.tls != defaults.tls).then(|| format::TlsSettings {
-                        ca_file: options.tls.ca_file.clone(),
-                        insecure: options.tls.insecure.then_some(true),
-                    }),
-                }
-            })
-            .collect();
-        ProfileFile { defaults: Settings::default(), connections }
+    /// A profile of these connections over `defaults` (a profile's
+    /// `[defaults]`, kept as they are): each connection says only what
+    /// differs from wsmon's defaults with `defaults` laid over them, so a
+    /// save does not copy the defaults into every connection. `base` is the
+    /// profile's directory, as for `apply_from`.
+    pub fn from_specs_over(specs: &[ConnSpec], defaults: &Settings, base: &Path) -> ProfileFile {
+        let mut inherited = ConnOptions::default();
+        apply_from(defaults, base, &mut inherited);
+        let connections = specs.iter().map(|spec| entry_over(spec, &inherited, base)).collect();
+        ProfileFile { defaults: defaults.clone(), connections }
     }
+}
+
+/// The entry of `spec`, where it differs from what it `inherited`.
+fn entry_over(spec: &ConnSpec, inherited: &ConnOptions, base: &Path) -> ConnectionEntry {
+    let options = &spec.options;
+    let differs = |own: std::time::Duration, inherited| (own != inherited).then_some(Human(own));
+    ConnectionEntry {
+        name: spec.name.clone(),
+        url: format::WsUrl(spec.url.clone()),
+        headers: options.headers.iter().cloned().collect(),
+        subprotocols: options.subprotocols.clone(),
+        origin: options.origin.clone(),
+        send_on_open: options.send_on_open.clone(),
+        connect_timeout: differs(options.connect_timeout, inherited.connect_timeout),
+        ping_interval: (options.ping_interval != inherited.ping_interval)
+            .then(|| Human(options.ping_interval.unwrap_or_default())),
+        ping_timeout: differs(options.ping_timeout, inherited.ping_timeout),
+        stability_window: differs(options.stability_window, inherited.stability_window),
+        max_message: (options.max_message_size != inherited.max_message_size)
+            .then_some(format::Size(options.max_message_size)),
+        reconnect: own_rules(&options.rules.overrides, &inherited.rules.overrides),
+        tls: tls_over(&options.tls, &inherited.tls, base),
+    }
+}
+
+/// A connection's own reconnect rules: those after the ones it inherits
+/// (`apply` puts the defaults' first). Rules that do not start with the
+/// inherited ones (a connection made from the command line) are all its own.
+fn own_rules(rules: &[(Selector, RuleSetting)], inherited: &[(Selector, RuleSetting)]) -> BTreeMap<RuleKey, RuleValue> {
+    let own = rules.strip_prefix(inherited).unwrap_or(rules);
+    own.iter()
+        .map(|(selector, setting)| {
+            let key = match *selector {
+                Selector::Code(code) => SelectorKey::Code(code),
+                Selector::Class(class) => SelectorKey::Class(class),
+            };
+            (RuleKey(key), RuleValue(*setting))
+        })
+        .collect()
+}
+
+/// The TLS settings that differ from the inherited ones. `apply_from` made
+/// a CA file absolute; one under the profile's directory is written
+/// relative to it again, as a person would, so the profiles directory can
+/// move with its certificates.
+fn tls_over(tls: &TlsOptions, inherited: &TlsOptions, base: &Path) -> Option<TlsSettings> {
+    let ca_file = tls
+        .ca_file
+        .as_deref()
+        .filter(|_| tls.ca_file != inherited.ca_file)
+        .map(|file| file.strip_prefix(base).unwrap_or(file).to_path_buf());
+    let insecure = (tls.insecure != inherited.insecure).then_some(tls.insecure);
+    (ca_file.is_some() || insecure.is_some()).then_some(TlsSettings { ca_file, insecure })
 }
 
 #[cfg(test)]

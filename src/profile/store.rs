@@ -6,14 +6,20 @@
 //! that is a symlink is replaced, never written through. A profile that is
 //! itself a symlink (a dotfiles repository) is saved to its target, and the
 //! link stays. A file that does not parse is never overwritten; files are
-//! created 0600 (a profile may name secrets).
+//! created 0600 (a profile may name secrets). Saving over a file keeps its
+//! comments and layout (`edit`), and saving connections keeps its
+//! `[defaults]`, the connections saying only what differs from them.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use toml_edit::DocumentMut;
+
 use super::ProfileError;
-use super::format::ProfileFile;
+use super::edit;
+use super::format::{ProfileFile, Settings};
+use crate::engine::ConnSpec;
 
 const EXTENSION: &str = "toml";
 
@@ -73,15 +79,25 @@ impl Store {
     /// Save atomically; the previous version becomes `NAME.toml.bak`.
     /// Refuses to replace a file that does not parse (its error says why).
     pub fn save(&self, name: &str, profile: &ProfileFile) -> Result<PathBuf, ProfileError> {
-        self.save_with(name, profile, write_all)
+        self.save_with(name, |_| profile.clone(), write_all)
     }
 
-    /// `save`, with the step that writes bytes into a temporary file given,
-    /// so a test can make the disk fill up halfway.
+    /// Save these connections as `name`, as `save` does, over the
+    /// `[defaults]` of the profile already there: they are kept, and each
+    /// connection says only what differs from them (a hand-written profile
+    /// keeps its structure, not just its comments).
+    pub fn save_specs(&self, name: &str, specs: &[ConnSpec]) -> Result<PathBuf, ProfileError> {
+        self.save_with(name, |defaults| ProfileFile::from_specs_over(specs, defaults, &self.dir), write_all)
+    }
+
+    /// `save`, with the profile built from the `[defaults]` of the file
+    /// there (read once, so they are those of the file being replaced), and
+    /// the step that writes bytes into a temporary file given, so a test can
+    /// make the disk fill up halfway.
     fn save_with(
         &self,
         name: &str,
-        profile: &ProfileFile,
+        build: impl FnOnce(&Settings) -> ProfileFile,
         write: impl Fn(&mut fs::File, &[u8]) -> std::io::Result<()>,
     ) -> Result<PathBuf, ProfileError> {
         let path = self.path_of(name)?;
@@ -98,12 +114,17 @@ impl Store {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => return Err(ProfileError::io(&target, error)),
         };
-        if let Some(bytes) = &existing {
-            let text = String::from_utf8_lossy(bytes);
-            super::parse(&path, &text).map_err(|error| ProfileError::WouldOverwrite(Box::new(error)))?;
-        }
-        let text = toml::to_string_pretty(profile)
-            .map_err(|error| ProfileError::Invalid { path: path.clone(), message: error.to_string() })?;
+        let previous = match &existing {
+            Some(bytes) => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let file = super::parse(&path, &text).map_err(|error| ProfileError::WouldOverwrite(Box::new(error)))?;
+                Some((file, text))
+            }
+            None => None,
+        };
+        let no_defaults = Settings::default();
+        let profile = build(previous.as_ref().map_or(&no_defaults, |(file, _)| &file.defaults));
+        let text = render(&path, &profile, previous.as_ref().map(|(_, text)| text.as_str()))?;
         if let Some(bytes) = &existing {
             replace_durably(&backup_path(&target), bytes, &write)?;
         }
@@ -141,6 +162,31 @@ impl Store {
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(listed)
     }
+}
+
+/// The text of `profile`: merged into `previous` (the text of the file it
+/// replaces) so that file's comments and layout stay, or serialized anew
+/// for a new file. A merge that would not load back as `profile` (a layout
+/// `edit` does not foresee) gives way to the new serialization: a save
+/// never writes other settings than it was given.
+fn render(path: &Path, profile: &ProfileFile, previous: Option<&str>) -> Result<String, ProfileError> {
+    let fresh = toml::to_string_pretty(profile)
+        .map_err(|error| ProfileError::Invalid { path: path.to_path_buf(), message: error.to_string() })?;
+    let Some(previous) = previous else { return Ok(fresh) };
+    let merged = merged(previous, &fresh);
+    match merged {
+        Some(text) if super::parse(path, &text).is_ok_and(|saved| saved == *profile) => Ok(text),
+        _ => {
+            tracing::warn!(path = %path.display(), "the profile's layout could not be kept; saved it anew");
+            Ok(fresh)
+        }
+    }
+}
+
+fn merged(previous: &str, fresh: &str) -> Option<String> {
+    let mut document: DocumentMut = previous.parse().ok()?;
+    edit::merge(&mut document, &fresh.parse().ok()?);
+    Some(document.to_string())
 }
 
 fn backup_path(path: &Path) -> PathBuf {
@@ -208,7 +254,7 @@ mod tests {
             file.write_all(&bytes[..bytes.len() / 2])?;
             Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
         };
-        let error = store.save_with("p", &profile("ws://127.0.0.1:3/"), full_disk).unwrap_err();
+        let error = store.save_with("p", |_| profile("ws://127.0.0.1:3/"), full_disk).unwrap_err();
         assert!(error.to_string().contains("p.toml"), "the error names the file: {error}");
         assert_eq!(fs::read(&path).unwrap(), before);
         assert_eq!(fs::read(backup_path(&path)).unwrap(), backup_before);

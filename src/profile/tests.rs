@@ -202,7 +202,8 @@ fn list_and_remove() {
 fn specs_round_trip_through_a_profile() {
     let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
     let specs = file.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
-    let again = ProfileFile::from_specs(&specs).specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
+    let flat = ProfileFile::from_specs_over(&specs, &Settings::default(), Path::new(""));
+    let again = flat.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
     for (a, b) in specs.iter().zip(&again) {
         assert_eq!((&a.name, &a.url, &a.options.headers), (&b.name, &b.url, &b.options.headers));
         assert_eq!(
@@ -263,9 +264,92 @@ fn tls_extras_resolve_relative_to_the_profile_and_round_trip() {
     let tls = &specs[0].options.tls;
     assert_eq!(tls.ca_file.as_deref(), Some(Path::new("/home/me/.config/wsmon/profiles/certs/ca.pem")));
     assert!(tls.insecure);
-    let again = ProfileFile::from_specs(&specs).specs(path, |_| {}).unwrap();
-    assert_eq!(again[0].options.tls, *tls);
+    let base = path.parent().unwrap();
+    let flat = ProfileFile::from_specs_over(&specs, &Settings::default(), base);
+    assert_eq!(flat.connections[0].tls.as_ref().unwrap().ca_file.as_deref(), Some(Path::new("certs/ca.pem")));
+    assert_eq!(flat.specs(path, |_| {}).unwrap()[0].options.tls, *tls);
+    let over = ProfileFile::from_specs_over(&specs, &file.defaults, base);
+    assert_eq!(over, file, "over its own defaults, the CA file is not repeated");
     assert!(
         error_of("[[connection]]\nname = \"a\"\nurl = \"wss://h/\"\ntls = { verify = false }\n").contains("verify")
     );
+}
+
+#[test]
+fn over_its_defaults_a_profile_comes_back_as_it_was() {
+    let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
+    let specs = file.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
+    let over = ProfileFile::from_specs_over(&specs, &file.defaults, Path::new(""));
+    assert_eq!(over, file, "each connection keeps its own settings, no more");
+    let again = over.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
+    assert_eq!(debug(&again), debug(&specs), "rules included, in order");
+}
+
+/// Specs compared whole (they are not `PartialEq`: the options hold an `f64`).
+fn debug(specs: &[ConnSpec]) -> String {
+    format!("{specs:?}")
+}
+
+const HAND_WRITTEN: &str = r#"# Our production fleet.
+# Keep ping_interval under the proxy's 10s idle timeout.
+
+[defaults]
+ping_interval = "5s"  # the proxy drops idle connections at 10s
+
+# The public API, behind the load balancer.
+[[connection]]
+name = "api"
+url = "wss://api.example.com/feed"  # v2 next quarter
+headers = { Authorization = "Bearer ${WSMON_TEST_TOKEN}" }
+
+# Chat: the support team watches this one.
+[[connection]]
+name = "chat"
+url = "ws://127.0.0.1:9000/ws"
+ping_timeout = "2s"  # chat pongs fast
+"#;
+
+/// What the TUI does on `S`: the specs of a hand-written profile, saved
+/// back. The comments and `[defaults]` stay, nothing is copied into the
+/// connections, and the file loads as the same specs.
+#[test]
+fn saving_specs_keeps_a_hand_written_profile_as_it_was_written() {
+    let (_dir, store) = store();
+    let path = write(&store, "prod", HAND_WRITTEN);
+    let specs = store.load("prod").unwrap().1.specs_with_env(&path, |_| {}, token).unwrap();
+    store.save_specs("prod", &specs).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for comment in HAND_WRITTEN.lines().filter_map(|line| line.find('#').map(|at| &line[at..])) {
+        assert!(text.contains(comment), "{comment:?} survives:\n{text}");
+    }
+    assert!(text.contains("[defaults]\nping_interval = \"5s\""), "{text}");
+    assert_eq!(text.matches("ping_interval =").count(), 1, "no connection gains the default:\n{text}");
+    assert_eq!(text, HAND_WRITTEN, "nothing changed, so no byte did");
+    let saved = store.load("prod").unwrap().1;
+    assert_eq!(debug(&saved.specs_with_env(&path, |_| {}, token).unwrap()), debug(&specs));
+    assert_eq!(std::fs::read_to_string(path.with_extension("toml.bak")).unwrap(), HAND_WRITTEN);
+}
+
+/// A connection removed and one added (the TUI's `d` and `a`): the
+/// comments of the ones that stay stay, and the new one says only what
+/// differs from the file's `[defaults]`.
+#[test]
+fn saving_changed_specs_keeps_the_comments_of_what_stays() {
+    let (_dir, store) = store();
+    let path = write(&store, "prod", HAND_WRITTEN);
+    let file = store.load("prod").unwrap().1;
+    let mut specs = file.specs_with_env(&path, |_| {}, token).unwrap();
+    specs.remove(0);
+    let mut added = specs[0].clone();
+    (added.name, added.url) = ("edge".into(), url::Url::parse("ws://127.0.0.1:9001/").unwrap());
+    added.options.ping_timeout = ConnOptions::default().ping_timeout;
+    specs.push(added);
+    store.save_specs("prod", &specs).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("api") && !text.contains("load balancer"), "{text}");
+    assert!(text.starts_with("# Our production fleet.\n# Keep ping_interval"), "{text}");
+    assert!(text.contains("# Chat: the support team watches this one.\n[[connection]]\nname = \"chat\""), "{text}");
+    assert!(text.contains("ping_timeout = \"2s\"  # chat pongs fast"), "{text}");
+    assert!(text.ends_with("[[connection]]\nname = \"edge\"\nurl = \"ws://127.0.0.1:9001/\"\n"), "{text}");
+    assert_eq!(debug(&store.load("prod").unwrap().1.specs_with_env(&path, |_| {}, token).unwrap()), debug(&specs));
 }

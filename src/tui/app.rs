@@ -13,7 +13,7 @@ use crate::engine::spec::{default_name, parse_target};
 use crate::engine::{Command, ConnOptions, ConnSpec};
 use crate::event::{ConnId, Event, EventKind, Ts};
 use crate::model::{Model, State};
-use crate::profile::{ProfileFile, Store};
+use crate::profile::Store;
 use crate::report::Report;
 
 /// The label of a set of connections that is not a saved profile.
@@ -453,7 +453,7 @@ impl App {
     /// Save the connections still in the set as profile `name`.
     fn save_profile(&mut self, name: &str) {
         let specs: Vec<ConnSpec> = self.specs.iter().flatten().cloned().collect();
-        match self.profiles.save(name, &ProfileFile::from_specs(&specs)) {
+        match self.profiles.save_specs(name, &specs) {
             Ok(path) => {
                 self.label = name.to_string();
                 self.say(format!("saved {} connections to {}", specs.len(), path.display()), false);
