@@ -52,7 +52,7 @@ fn fleet() -> Vec<Event> {
             events.push(event(
                 50_000 + i64::from(conn),
                 conn,
-                EventKind::ReconnectScheduled { delay_ms, attempt: 1, rule: "restart".into() },
+                EventKind::ReconnectScheduled { delay_ms, attempt: 1, rule: "restart".into(), attention: Some(false) },
             ));
         }
     }
@@ -88,7 +88,12 @@ fn model_apply(c: &mut Criterion) {
         let at = 60_000 + i64::from(i);
         let kind = match i % 10 {
             0 => restart(10_000),
-            1 => EventKind::ReconnectScheduled { delay_ms: 2_000, attempt: 1, rule: "restart".into() },
+            1 => EventKind::ReconnectScheduled {
+                delay_ms: 2_000,
+                attempt: 1,
+                rule: "restart".into(),
+                attention: Some(false),
+            },
             2 => EventKind::Open { handshake_ms: 3, subprotocol: None },
             3..=5 => EventKind::Rtt { rtt_ms: 0.5 },
             _ => EventKind::Traffic(Traffic { msgs_in: 1, bytes_in: 64, msgs_out: 0, bytes_out: 0 }),

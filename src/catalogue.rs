@@ -1,14 +1,15 @@
-//! Facts about every close code, kept as data in `assets/close-codes.toml`
-//! and compiled in. The reconnect policy line is not stored there: it is
-//! read from the policy itself, so the explanation never disagrees with
-//! what wsmon does.
+//! Facts about every close code for a person (what it means, when you see
+//! it, what to do), kept as data in `assets/close-codes.toml` and compiled
+//! in. What wsmon decides by code (class, rule kind, waves, attention) is
+//! not stored there but in `close::facts`, and the reconnect policy line
+//! is written from the engine's policy (`codes::policy_line`), so an
+//! explanation never disagrees with what wsmon does.
 
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::close::Class;
-use crate::engine::policy::RuleKind;
+use crate::close::{Class, RuleKind, facts};
 
 const SOURCE: &str = include_str!("../assets/close-codes.toml");
 
@@ -59,20 +60,9 @@ pub struct Explanation {
 }
 
 impl Explanation {
+    /// The kind of reconnect rule a close with this code falls under.
     pub fn rule(&self) -> RuleKind {
-        RuleKind::for_code(self.code)
-    }
-
-    /// What wsmon does when a connection ends with this code.
-    pub fn policy(&self) -> String {
-        // wsmon never reports an invalid code: a frame carrying it is a 1002
-        // (for_code gives the protocol rule), and the row needs attention.
-        let prefix = if self.class == Class::Invalid { "as a protocol error: " } else { "" };
-        let mut text = format!("{prefix}{}", self.rule().default_rule().describe());
-        if self.rule().needs_attention() {
-            text.push_str("; the row is marked as needing attention");
-        }
-        text
+        facts(self.code).rule
     }
 }
 
@@ -145,15 +135,5 @@ mod tests {
         for code in [0, 999, 1000, 1004, 1005, 1006, 1012, 1015, 2000, 3000, 4500, 5000] {
             assert_eq!(explain(code).facts.on_wire, may_be_sent(code), "{code}");
         }
-    }
-
-    #[test]
-    fn policies_come_from_the_policy_module() {
-        assert!(explain(1012).policy().starts_with("first try after 1s–5s"));
-        assert!(explain(1002).policy().contains("needing attention"));
-        let invalid = explain(1004).policy();
-        assert!(invalid.starts_with("as a protocol error") && invalid.ends_with("needing attention"), "{invalid}");
-        assert!(explain(1005).policy().starts_with("first try after 1s–5s"));
-        assert!(explain(1006).policy().starts_with("first try after 0ms–5s"));
     }
 }

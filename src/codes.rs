@@ -5,6 +5,21 @@
 use std::fmt::Write;
 
 use crate::catalogue::{self, Explanation};
+use crate::close::Class;
+use crate::engine::policy::default_rule;
+
+/// What wsmon does when a connection ends with this code, written from
+/// the policy itself.
+pub fn policy_line(explanation: &Explanation) -> String {
+    // wsmon never reports an invalid code: a frame carrying it is a 1002
+    // (the code table gives the protocol rule), and the row needs attention.
+    let prefix = if explanation.class == Class::Invalid { "as a protocol error: " } else { "" };
+    let mut text = format!("{prefix}{}", default_rule(explanation.rule()).describe());
+    if explanation.rule().needs_attention() {
+        text.push_str("; the row is marked as needing attention");
+    }
+    text
+}
 
 const WIDTH: usize = 80;
 
@@ -40,7 +55,7 @@ fn fields(explanation: &Explanation) -> Vec<(&'static str, String)> {
         ("what it means", facts.meaning.clone()),
         ("when you see it", facts.when.clone()),
         ("what to do", facts.action.clone()),
-        ("what wsmon does", explanation.policy()),
+        ("what wsmon does", policy_line(explanation)),
     ]
 }
 
@@ -129,7 +144,7 @@ fn differences(a: &Explanation, b: &Explanation) -> Vec<String> {
 }
 
 fn first_delay(explanation: &Explanation) -> String {
-    match explanation.rule().default_rule().first {
+    match default_rule(explanation.rule()).first {
         Some(range) => format!("first try after {range}"),
         None => "off".into(),
     }
@@ -168,5 +183,16 @@ mod tests {
             assert!(text.contains(&format!("{code:>11}  ")), "{code} missing");
         }
         assert!(text.contains("3000–3999") && text.contains("4000–4999"));
+    }
+
+    #[test]
+    fn policies_come_from_the_policy_module() {
+        let policy = |code| policy_line(&catalogue::explain(code));
+        assert!(policy(1012).starts_with("first try after 1s–5s"));
+        assert!(policy(1002).contains("needing attention"));
+        let invalid = policy(1004);
+        assert!(invalid.starts_with("as a protocol error") && invalid.ends_with("needing attention"), "{invalid}");
+        assert!(policy(1005).starts_with("first try after 1s–5s"));
+        assert!(policy(1006).starts_with("first try after 0ms–5s"));
     }
 }

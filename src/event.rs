@@ -89,6 +89,9 @@ pub enum EventKind {
         delay_ms: u64,
         attempt: u32,
         rule: String,
+        /// The policy's word: the rule in force needs a person. None only
+        /// in logs written before wsmon said it.
+        attention: Option<bool>,
     },
     /// The reconnect rule says `off`: the connection stays closed until asked.
     ReconnectOff {

@@ -169,7 +169,7 @@ pub fn describe(kind: &EventKind) -> Option<String> {
         EventKind::HandshakeFailed(failure) => {
             format!("handshake failed at {}: {}", failure.stage.as_str(), escape(&failure.detail))
         }
-        EventKind::ReconnectScheduled { delay_ms, attempt, rule } => {
+        EventKind::ReconnectScheduled { delay_ms, attempt, rule, .. } => {
             format!("reconnect in {} (attempt {attempt}, rule {rule})", duration_ms(*delay_ms))
         }
         EventKind::ReconnectOff { rule } => format!("stays closed until asked (rule {rule} is off)"),

@@ -12,8 +12,6 @@ use crate::format::{duration_ms, maybe_ms};
 use crate::model::{Percentiles, Summary, WaveSummary};
 use crate::text::escape;
 
-/// Codes with a section of their own; every other one is under "Other closes".
-const OWN_SECTIONS: [&str; 2] = ["1002", "1012"];
 /// Connections named under "Down at the end" (the JSON report has all).
 const DOWN_LISTED: usize = 50;
 
@@ -126,7 +124,9 @@ impl Report {
         }
 
         out.push_str("\n## Other closes\n\n");
-        let others: Vec<_> = s.by_code.iter().filter(|(code, _)| !OWN_SECTIONS.contains(&code.as_str())).collect();
+        // Protocol errors and restarts have sections of their own.
+        let broken_down = |code: &String| code.parse().is_ok_and(|code| crate::close::facts(code).broken_down());
+        let others: Vec<_> = s.by_code.iter().filter(|(code, _)| !broken_down(code)).collect();
         if others.is_empty() {
             out.push_str("None.\n");
         } else {

@@ -60,6 +60,8 @@ enum Body {
         delay_ms: u64,
         attempt: u32,
         rule: String,
+        #[serde(default)]
+        attention: Option<bool>,
     },
     ReconnectOff {
         rule: String,
@@ -107,8 +109,8 @@ impl Body {
             EventKind::HandshakeFailed(HandshakeFailure { stage, http_status, detail }) => {
                 Body::HandshakeFailed { stage, http_status, detail, class: Class::Handshake }
             }
-            EventKind::ReconnectScheduled { delay_ms, attempt, rule } => {
-                Body::ReconnectScheduled { delay_ms, attempt, rule }
+            EventKind::ReconnectScheduled { delay_ms, attempt, rule, attention } => {
+                Body::ReconnectScheduled { delay_ms, attempt, rule, attention }
             }
             EventKind::ReconnectOff { rule } => Body::ReconnectOff { rule },
             EventKind::Paused => Body::Paused,
@@ -134,8 +136,8 @@ impl Body {
             Body::HandshakeFailed { stage, http_status, detail, .. } => {
                 EventKind::HandshakeFailed(HandshakeFailure { stage, http_status, detail })
             }
-            Body::ReconnectScheduled { delay_ms, attempt, rule } => {
-                EventKind::ReconnectScheduled { delay_ms, attempt, rule }
+            Body::ReconnectScheduled { delay_ms, attempt, rule, attention } => {
+                EventKind::ReconnectScheduled { delay_ms, attempt, rule, attention }
             }
             Body::ReconnectOff { rule } => EventKind::ReconnectOff { rule },
             Body::Paused => EventKind::Paused,
@@ -398,7 +400,12 @@ mod tests {
             EventKind::Open { handshake_ms: 12, subprotocol: Some("graphql-ws".into()) },
             closed("bye").kind,
             EventKind::HandshakeFailed(HandshakeFailure { stage: Stage::Tcp, http_status: None, detail: "x".into() }),
-            EventKind::ReconnectScheduled { delay_ms: 2_300, attempt: 1, rule: "restart".into() },
+            EventKind::ReconnectScheduled {
+                delay_ms: 2_300,
+                attempt: 1,
+                rule: "restart".into(),
+                attention: Some(false),
+            },
             EventKind::ReconnectOff { rule: "1002".into() },
             EventKind::Paused,
             EventKind::Resumed,

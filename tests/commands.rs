@@ -124,3 +124,31 @@ async fn a_rule_set_to_off_holds_the_connection_until_asked() {
     assert_eq!(next_matching(&mut events, |_| true).await.kind, EventKind::Resumed);
     next_matching(&mut events, |k| matches!(k, EventKind::Connecting { .. })).await;
 }
+
+/// After a 1002 the reconnect is refused (the server is gone): the policy
+/// keeps waiting on the protocol rule, and says the connection still needs
+/// attention in the event, so no one downstream has to guess.
+#[tokio::test]
+async fn a_refused_retry_after_a_1002_still_needs_attention() {
+    use futures_util::StreamExt;
+    let (listener, address) = listen().await;
+    tokio::spawn(async move {
+        let Ok((stream, _)) = listener.accept().await else { return };
+        drop(listener); // the next try is refused
+        let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame { code: 1002.into(), reason: "broken".into() };
+        let _ = ws.close(Some(frame)).await;
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    let (mut engine, mut events) = Engine::new();
+    // The protocol rule's 10 s and 20 s, a thousand times shorter.
+    engine.add(spec("api", &url(address), ConnOptions { delay_divisor: 1_000.0, ..options() }));
+    let scheduled = |kind: &EventKind| matches!(kind, EventKind::ReconnectScheduled { .. });
+    let first = next_matching(&mut events, scheduled).await;
+    next_matching(&mut events, |kind| matches!(kind, EventKind::HandshakeFailed(_))).await;
+    let second = next_matching(&mut events, scheduled).await;
+    for event in [first, second] {
+        let EventKind::ReconnectScheduled { rule, attention, .. } = event.kind else { unreachable!() };
+        assert_eq!((rule.as_str(), attention), ("protocol", Some(true)));
+    }
+}

@@ -127,7 +127,8 @@ impl Connection {
         match decision.delay_ms.map(|ms| (ms as f64 / options.delay_divisor).round() as u64) {
             Some(delay_ms) => {
                 let attempt = self.attempt + 1;
-                self.events.emit(EventKind::ReconnectScheduled { delay_ms, attempt, rule: decision.rule });
+                let (rule, attention) = (decision.rule, Some(decision.attention));
+                self.events.emit(EventKind::ReconnectScheduled { delay_ms, attempt, rule, attention });
                 Step::Wait(Duration::from_millis(delay_ms))
             }
             None => {

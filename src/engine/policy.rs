@@ -2,7 +2,7 @@
 //! far, the rules) → how long to wait, or `off`. Pure: randomness comes in
 //! as a number in [0, 1), so tests pin every delay exactly.
 //!
-//! The defaults are DESIGN.md's table. The rule that started an outage
+//! The defaults are the table in docs/ARCHITECTURE.md ("Reconnect policy"). The rule that started an outage
 //! stays in force while later tries fail for ordinary reasons (a 1012 whose
 //! first reconnect is refused because the server is still down keeps the
 //! short restart backoff); a failure that needs attention (a protocol
@@ -10,79 +10,22 @@
 
 use std::fmt;
 
-use crate::close::{Class, Stage};
+use crate::close::{Class, RuleKind, facts};
 use crate::event::{CloseRecord, HandshakeFailure};
 use crate::format::duration_ms;
 
-/// The default rules, one per kind of ending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleKind {
-    /// 1012 service restart, 1001 going away.
-    Restart,
-    /// 1013 try again later.
-    TryAgainLater,
-    /// 1000, 1005, 1011, 1014, 3000–3999.
-    Normal,
-    /// 1006, refused, DNS, timeouts, HTTP 5xx.
-    Transport,
-    /// 1002, 1003, 1007–1010, private and invalid codes, a broken upgrade.
-    Protocol,
-    /// HTTP 4xx and other refusals, TLS failures.
-    Rejected,
-}
-
-impl RuleKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            RuleKind::Restart => "restart",
-            RuleKind::TryAgainLater => "try_again_later",
-            RuleKind::Normal => "normal",
-            RuleKind::Transport => "transport",
-            RuleKind::Protocol => "protocol",
-            RuleKind::Rejected => "rejected",
-        }
-    }
-
-    /// Endings of this kind mark the connection as needing attention.
-    pub fn needs_attention(self) -> bool {
-        matches!(self, RuleKind::Protocol | RuleKind::Rejected)
-    }
-
-    /// The kind of rule a close code falls under.
-    pub fn for_code(code: u16) -> RuleKind {
-        match code {
-            1001 | 1012 => RuleKind::Restart,
-            1013 => RuleKind::TryAgainLater,
-            1000 | 1005 | 1011 | 1014 | 3000..=3999 => RuleKind::Normal,
-            1006 => RuleKind::Transport,
-            1015 => RuleKind::Rejected,
-            _ => RuleKind::Protocol,
-        }
-    }
-
-    pub fn for_handshake(failure: &HandshakeFailure) -> RuleKind {
-        match (failure.stage, failure.http_status) {
-            (Stage::Dns | Stage::Tcp | Stage::Timeout, _) => RuleKind::Transport,
-            (Stage::Tls, _) => RuleKind::Rejected,
-            (Stage::Http, Some(500..=599)) => RuleKind::Transport,
-            // A 101 with a wrong accept key, or no parsable response: a broken server or proxy.
-            (Stage::Http, Some(101) | None) => RuleKind::Protocol,
-            (Stage::Http, Some(_)) => RuleKind::Rejected,
-        }
-    }
-
-    /// DESIGN.md's defaults.
-    pub fn default_rule(self) -> Rule {
-        let (first, base_ms, cap_ms, jitter) = match self {
-            RuleKind::Restart => (DelayRange::new(1_000, 5_000), 1_000, 30_000, Jitter::Equal),
-            RuleKind::TryAgainLater => (DelayRange::new(5_000, 10_000), 20_000, 120_000, Jitter::Equal),
-            RuleKind::Normal => (DelayRange::new(1_000, 5_000), 10_000, 60_000, Jitter::Equal),
-            RuleKind::Transport => (DelayRange::new(0, 5_000), 10_000, 60_000, Jitter::Full),
-            RuleKind::Protocol => (DelayRange::fixed(10_000), 20_000, 300_000, Jitter::Equal),
-            RuleKind::Rejected => (DelayRange::fixed(30_000), 60_000, 300_000, Jitter::Equal),
-        };
-        Rule { first: Some(first), backoff: Backoff { base_ms, cap_ms, jitter } }
-    }
+/// The delays of each kind of rule (docs/ARCHITECTURE.md, "Reconnect
+/// policy"); which kind a close falls under is `close::facts`.
+pub fn default_rule(kind: RuleKind) -> Rule {
+    let (first, base_ms, cap_ms, jitter) = match kind {
+        RuleKind::Restart => (DelayRange::new(1_000, 5_000), 1_000, 30_000, Jitter::Equal),
+        RuleKind::TryAgainLater => (DelayRange::new(5_000, 10_000), 20_000, 120_000, Jitter::Equal),
+        RuleKind::Normal => (DelayRange::new(1_000, 5_000), 10_000, 60_000, Jitter::Equal),
+        RuleKind::Transport => (DelayRange::new(0, 5_000), 10_000, 60_000, Jitter::Full),
+        RuleKind::Protocol => (DelayRange::fixed(10_000), 20_000, 300_000, Jitter::Equal),
+        RuleKind::Rejected => (DelayRange::fixed(30_000), 60_000, 300_000, Jitter::Equal),
+    };
+    Rule { first: Some(first), backoff: Backoff { base_ms, cap_ms, jitter } }
 }
 
 /// A delay drawn uniformly from `min_ms..=max_ms`.
@@ -233,12 +176,14 @@ pub struct Decision {
 impl Rules {
     fn applied(&self, ending: Ending<'_>) -> Applied {
         let (kind, code, class) = match ending {
-            Ending::Closed(record) => (RuleKind::for_code(record.code), Some(record.code), record.class),
-            Ending::HandshakeFailed(failure) => (RuleKind::for_handshake(failure), None, Class::Handshake),
+            Ending::Closed(record) => (facts(record.code).rule, Some(record.code), record.class),
+            Ending::HandshakeFailed(failure) => {
+                (RuleKind::for_handshake(failure.stage, failure.http_status), None, Class::Handshake)
+            }
         };
         let by_code = code.and_then(|code| self.find(Selector::Code(code)));
         let found = by_code.or_else(|| self.find(Selector::Class(class)));
-        let mut rule = kind.default_rule();
+        let mut rule = default_rule(kind);
         let name = match found {
             Some((selector, setting)) => {
                 rule.first = match setting {
@@ -296,7 +241,7 @@ fn scale(span: u64, unit: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::close::Initiator;
+    use crate::close::{Initiator, Stage};
 
     const WINDOW: u64 = 10_000;
 
@@ -471,9 +416,9 @@ mod tests {
 
     #[test]
     fn descriptions_name_the_numbers() {
-        let text = RuleKind::Restart.default_rule().describe();
+        let text = default_rule(RuleKind::Restart).describe();
         assert_eq!(text, "first try after 1s–5s; if that fails too, equal-jitter backoff from 1s ×2, cap 30s");
-        let off = Rule { first: None, ..RuleKind::Restart.default_rule() };
+        let off = Rule { first: None, ..default_rule(RuleKind::Restart) };
         assert!(off.describe().contains("off"));
     }
 }

@@ -2,7 +2,7 @@
 //! visible at a glance. A fixed ring of one-second buckets: O(1) per close,
 //! bounded memory, and driven by event time like the rest of the model.
 
-use crate::close::{Class, Initiator};
+use crate::close::{Class, WaveKind, facts};
 use crate::event::{CloseRecord, Ts};
 
 /// Seconds of history kept (ten minutes).
@@ -24,10 +24,11 @@ impl CloseKind {
     pub const ALL: [CloseKind; 4] = [CloseKind::Restart, CloseKind::Protocol, CloseKind::Dropped, CloseKind::Other];
 
     pub fn of(record: &CloseRecord) -> CloseKind {
+        let facts = facts(record.code);
         match record.class {
-            Class::ServiceRestart | Class::GoingAway if record.initiator == Initiator::Server => CloseKind::Restart,
+            _ if facts.wave(record.initiator) == Some(WaveKind::Restart) => CloseKind::Restart,
             Class::Abnormal => CloseKind::Dropped,
-            _ if crate::engine::policy::RuleKind::for_code(record.code).needs_attention() => CloseKind::Protocol,
+            _ if facts.needs_attention() => CloseKind::Protocol,
             _ => CloseKind::Other,
         }
     }

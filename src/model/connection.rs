@@ -39,6 +39,66 @@ impl State {
     }
 }
 
+/// What a row shows for a connection: its state, except that one whose
+/// last ending needs a person (a protocol error, an HTTP 4xx: the policy's
+/// word) shows `Attention` whatever it is doing. The header's counts, the
+/// table's label, symbol, colour and order, and the filter all read this
+/// one value, so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shown {
+    Attention,
+    Closed,
+    Waiting,
+    Connecting,
+    /// The reconnect rule is `off`.
+    Held,
+    Paused,
+    Open,
+    Removed,
+}
+
+impl Shown {
+    /// What the header counts (and the metrics' `state` label), in order.
+    pub const COUNTED: [Shown; 5] = [Shown::Open, Shown::Connecting, Shown::Waiting, Shown::Paused, Shown::Attention];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shown::Attention => "attention",
+            Shown::Closed => "closed",
+            Shown::Waiting => "waiting",
+            Shown::Connecting => "connecting",
+            Shown::Held => "held",
+            Shown::Paused => "paused",
+            Shown::Open => "open",
+            Shown::Removed => "removed",
+        }
+    }
+
+    /// Where the header counts it: a just-closed connection is waiting for
+    /// its next try, a held one is paused by its rule; removed ones are gone.
+    pub fn counted_as(self) -> Option<Shown> {
+        match self {
+            Shown::Closed => Some(Shown::Waiting),
+            Shown::Held => Some(Shown::Paused),
+            Shown::Removed => None,
+            shown => Some(shown),
+        }
+    }
+
+    /// Trouble first: attention, waiting, connecting, held, paused, open.
+    pub fn rank(self) -> u8 {
+        match self {
+            Shown::Attention => 0,
+            Shown::Closed | Shown::Waiting => 1,
+            Shown::Connecting => 2,
+            Shown::Held => 3,
+            Shown::Paused => 4,
+            Shown::Open => 5,
+            Shown::Removed => 6,
+        }
+    }
+}
+
 /// One close, and what came after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloseEntry {
@@ -64,7 +124,8 @@ pub struct Connection {
     pub closes: u64,
     pub last_failure: Option<HandshakeFailure>,
     /// The last ending was one a person should look at (a protocol error,
-    /// an HTTP 4xx); cleared when the connection opens again.
+    /// an HTTP 4xx), as the reconnect policy decided; cleared when the
+    /// connection opens again.
     pub attention: bool,
     pub history: VecDeque<CloseEntry>,
 }
@@ -87,6 +148,19 @@ impl Connection {
 
     pub fn last_close(&self) -> Option<&CloseEntry> {
         self.history.back()
+    }
+
+    pub fn shown(&self) -> Shown {
+        match self.state {
+            State::Removed => Shown::Removed,
+            _ if self.attention => Shown::Attention,
+            State::Connecting => Shown::Connecting,
+            State::Open => Shown::Open,
+            State::Closed => Shown::Closed,
+            State::Waiting { .. } => Shown::Waiting,
+            State::Paused => Shown::Paused,
+            State::Held => Shown::Held,
+        }
     }
 
     pub fn is_open(&self) -> bool {

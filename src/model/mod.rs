@@ -12,14 +12,15 @@ mod stats;
 mod summary;
 mod waves;
 
+pub use crate::close::WaveKind;
 pub use activity::{Activity, Bucket, CloseKind};
 pub use breakdown::Breakdown;
-pub use connection::{CloseEntry, Connection, HISTORY_LIMIT, State};
+pub use connection::{CloseEntry, Connection, HISTORY_LIMIT, Shown, State};
 pub use stats::{Millis, Percentiles};
 pub use summary::{ProtocolErrorCount, Summary, WaveSummary};
-pub use waves::{Wave, WaveKind, Waves};
+pub use waves::{Wave, Waves};
 
-use crate::engine::policy::RuleKind;
+use crate::close::{RuleKind, facts};
 use crate::event::{ConnId, Event, EventKind, Ts};
 
 #[derive(Debug, Clone, Default)]
@@ -69,7 +70,8 @@ impl Model {
                 conn.opened_at = None;
                 conn.rtt_ms = None;
                 conn.down_since.get_or_insert(at);
-                conn.attention = RuleKind::for_code(record.code).needs_attention();
+                // Until the policy's word (`reconnect_scheduled`) comes.
+                conn.attention = facts(record.code).needs_attention();
                 conn.push_close(CloseEntry {
                     at,
                     record: record.clone(),
@@ -83,7 +85,7 @@ impl Model {
             }
             EventKind::HandshakeFailed(failure) => {
                 conn.down_since.get_or_insert(at);
-                conn.attention = RuleKind::for_handshake(failure).needs_attention();
+                conn.attention = RuleKind::for_handshake(failure.stage, failure.http_status).needs_attention();
                 conn.last_failure = Some(failure.clone());
                 if let Some(entry) = conn.pending_close() {
                     entry.failed_tries += 1;
@@ -91,8 +93,13 @@ impl Model {
                 self.totals.count_failure(failure);
                 self.waves.on_failure(at, id);
             }
-            EventKind::ReconnectScheduled { delay_ms, .. } => {
+            EventKind::ReconnectScheduled { delay_ms, attention, .. } => {
                 conn.state = State::Waiting { until: at.plus_millis(*delay_ms) };
+                // The rule in force decides, which may be an earlier ending's:
+                // a refused reconnect after a 1002 still waits on the protocol rule.
+                if let Some(attention) = attention {
+                    conn.attention = *attention;
+                }
                 if let Some(entry) = conn.pending_close() {
                     entry.waited_ms += delay_ms;
                 }

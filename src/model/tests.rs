@@ -42,7 +42,11 @@ impl Script {
     }
 
     fn scheduled(&mut self, ms: i64, conn: u32, delay_ms: u64) -> &mut Script {
-        self.at(ms, conn, EventKind::ReconnectScheduled { delay_ms, attempt: 1, rule: "restart".into() })
+        self.at(
+            ms,
+            conn,
+            EventKind::ReconnectScheduled { delay_ms, attempt: 1, rule: "restart".into(), attention: Some(false) },
+        )
     }
 
     fn conn(&self, conn: u32) -> &Connection {
@@ -86,6 +90,33 @@ fn a_close_and_reconnect_is_recorded_in_state_history_and_totals() {
     assert_eq!(totals.class_count(Class::ServiceRestart), 1);
     assert_eq!(totals.class_count(Class::Handshake), 1);
     assert_eq!(script.model.recovery().figures().max_ms, Some(3_090));
+}
+
+/// After a 1002 the policy keeps waiting on the protocol rule when the
+/// reconnect is refused (an ordinary failure): the row still needs
+/// attention, because the event says so, though a refusal alone would not.
+#[test]
+fn attention_is_the_policys_word_so_a_refused_retry_after_a_1002_keeps_it() {
+    let mut script = Script::new(&["api-1"]);
+    let policy_says = |attention| EventKind::ReconnectScheduled {
+        delay_ms: 20_000,
+        attempt: 2,
+        rule: "protocol".into(),
+        attention: Some(attention),
+    };
+    let refused = HandshakeFailure { stage: Stage::Tcp, http_status: None, detail: "refused".into() };
+    script
+        .open(0, 0)
+        .closed(1_000, 0, 1002, Initiator::Client, Some(Cause::MaskedFrame))
+        .at(1_000, 0, policy_says(true))
+        .at(11_000, 0, EventKind::Connecting { attempt: 2 })
+        .at(11_001, 0, EventKind::HandshakeFailed(refused.clone()))
+        .at(11_001, 0, policy_says(true));
+    assert_eq!(script.conn(0).shown(), Shown::Attention, "waiting on the protocol rule");
+    // A refusal under an ordinary rule is no one's attention.
+    let mut script = Script::new(&["api-1"]);
+    script.at(0, 0, EventKind::HandshakeFailed(refused)).at(0, 0, policy_says(false));
+    assert_eq!(script.conn(0).shown(), Shown::Waiting);
 }
 
 #[test]

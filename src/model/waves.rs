@@ -9,10 +9,8 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
-
 use super::stats::Millis;
-use crate::close::Initiator;
+use crate::close::{WaveKind, facts};
 use crate::event::{CloseRecord, ConnId, Ts};
 
 /// A wave ends when this long passes without another wave close.
@@ -21,24 +19,6 @@ pub const QUIET_MS: u64 = 30_000;
 pub const ABRUPT_WINDOW_MS: u64 = 2_000;
 /// Waves kept in detail; the count of all waves is kept forever.
 pub const WAVES_KEPT: usize = 32;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WaveKind {
-    /// The servers said so: 1012 or 1001.
-    Restart,
-    /// Connections dropped with no close frame, all at once.
-    Abrupt,
-}
-
-impl WaveKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaveKind::Restart => "restart",
-            WaveKind::Abrupt => "abrupt",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Wave {
@@ -101,11 +81,12 @@ impl Waves {
         self.recent.back_mut().filter(|wave| wave.in_progress(now))
     }
 
-    /// A connection closed. Only the server's own 1012 / 1001 and drops
-    /// with no close frame at all can make or join a wave.
+    /// A connection closed. Only the closes the code table says (the
+    /// server's own 1012 / 1001, drops with no close frame at all) can make
+    /// or join a wave.
     pub fn on_close(&mut self, at: Ts, conn: ConnId, record: &CloseRecord) {
-        let restart = matches!(record.code, 1001 | 1012) && record.initiator == Initiator::Server;
-        let abrupt = record.code == 1006 && record.initiator == Initiator::Transport;
+        let kind = facts(record.code).wave(record.initiator);
+        let (restart, abrupt) = (kind == Some(WaveKind::Restart), kind == Some(WaveKind::Abrupt));
         if !restart && !abrupt {
             if let Some(wave) = self.current_mut(at) {
                 wave.other_problems += 1;
@@ -233,7 +214,7 @@ impl Waves {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::close::Class;
+    use crate::close::{Class, Initiator};
 
     /// A close by the server, or (for `dropped`) by the transport.
     fn close(code: u16, initiator: Initiator) -> CloseRecord {

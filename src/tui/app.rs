@@ -132,13 +132,13 @@ impl Rows {
                 && (needle.is_empty()
                     || conn.name.to_lowercase().contains(&needle)
                     || conn.url.to_lowercase().contains(&needle)
-                    || state_label(conn.state, conn.attention).contains(&needle))
+                    || conn.shown().name().contains(&needle))
         }));
         let conn = |id: &ConnId| &connections[id.index()];
         match self.sort {
             SortKey::Name => self.order.sort_by(|a, b| conn(a).name.cmp(&conn(b).name)),
             SortKey::State => {
-                let rank = |id: &ConnId| state_rank(conn(id).state, conn(id).attention);
+                let rank = |id: &ConnId| conn(id).shown().rank();
                 self.order.sort_by(|a, b| rank(a).cmp(&rank(b)).then(conn(a).name.cmp(&conn(b).name)));
             }
             SortKey::Closes => {
@@ -152,26 +152,6 @@ impl Rows {
         if self.selected_index().is_none() {
             self.selected = self.order.first().copied();
         }
-    }
-}
-
-/// The word the table shows for a state (and what the filter matches).
-/// Attention (set by an ending that needs a person, cleared on open) wins
-/// over the state, here and in the symbol, colour, rank and header count.
-pub fn state_label(state: State, attention: bool) -> &'static str {
-    if attention { "attention" } else { state.name() }
-}
-
-/// Trouble first: attention, waiting, connecting, held, paused, open.
-fn state_rank(state: State, attention: bool) -> u8 {
-    match (state, attention) {
-        (_, true) => 0,
-        (State::Waiting { .. } | State::Closed, _) => 1,
-        (State::Connecting, _) => 2,
-        (State::Held, _) => 3,
-        (State::Paused, _) => 4,
-        (State::Open, _) => 5,
-        (State::Removed, _) => 6,
     }
 }
 
@@ -687,8 +667,8 @@ mod tests {
         app.apply(&Event { at: Ts(9), conn: ConnId(1), kind: EventKind::Closed(violation) });
         app.apply(&Event { at: Ts(19), conn: ConnId(1), kind: EventKind::Connecting { attempt: 1 } });
         let conn = app.model.connection(ConnId(1)).unwrap();
-        assert_eq!(state_label(conn.state, conn.attention), "attention", "not 'connecting'");
-        assert_eq!(crate::tui::view::table::symbol(conn.state, conn.attention), '✖');
+        assert_eq!(conn.shown().name(), "attention", "not 'connecting'");
+        assert_eq!(crate::tui::view::table::symbol(conn.shown()), '✖');
         press(&mut app, KeyCode::Char('/'));
         type_text(&mut app, "attention");
         app.refresh();

@@ -3,7 +3,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::model::{CloseKind, State};
+use crate::model::{CloseKind, Shown};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
@@ -20,15 +20,13 @@ impl Theme {
         if self.color { Style::new().fg(color) } else { Style::new() }
     }
 
-    pub fn state(self, state: State, attention: bool) -> Style {
-        if attention {
-            return self.fg(Color::Red).add_modifier(Modifier::BOLD);
-        }
-        match state {
-            State::Open => self.fg(Color::Green),
-            State::Connecting => self.fg(Color::Cyan),
-            State::Waiting { .. } | State::Closed => self.fg(Color::Yellow),
-            State::Paused | State::Held | State::Removed => self.fg(Color::DarkGray),
+    pub fn state(self, shown: Shown) -> Style {
+        match shown {
+            Shown::Attention => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            Shown::Open => self.fg(Color::Green),
+            Shown::Connecting => self.fg(Color::Cyan),
+            Shown::Waiting | Shown::Closed => self.fg(Color::Yellow),
+            Shown::Paused | Shown::Held | Shown::Removed => self.fg(Color::DarkGray),
         }
     }
 

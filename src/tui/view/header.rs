@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::clock;
 use crate::event::Ts;
 use crate::format::duration_ms;
-use crate::model::{State, WaveKind};
+use crate::model::{Shown, State, WaveKind};
 use crate::text::escape;
 use crate::tui::app::App;
 
@@ -41,13 +41,13 @@ pub fn glance(app: &App, now: Ts) -> Glance {
             let left = until.millis_since(now);
             next_reconnect_ms = Some(next_reconnect_ms.map_or(left, |next| next.min(left)));
         }
-        match conn.state {
-            State::Removed => continue,
-            _ if conn.attention => totals.attention += 1,
-            State::Open => totals.open += 1,
-            State::Connecting => totals.connecting += 1,
-            State::Waiting { .. } | State::Closed => totals.waiting += 1,
-            State::Paused | State::Held => totals.paused += 1,
+        match conn.shown().counted_as() {
+            Some(Shown::Attention) => totals.attention += 1,
+            Some(Shown::Open) => totals.open += 1,
+            Some(Shown::Connecting) => totals.connecting += 1,
+            Some(Shown::Waiting) => totals.waiting += 1,
+            Some(Shown::Paused) => totals.paused += 1,
+            _ => {}
         }
     }
     Glance { totals, next_reconnect_ms }
@@ -61,11 +61,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, t: &Totals, now: Ts) {
     let mut spans =
         vec![Span::styled(" wsmon", theme.title()), Span::raw(format!(" · {} · {all} conns: ", escape(&app.label)))];
     let parts = [
-        count(t.open, "open", theme.state(State::Open, false)),
-        count(t.connecting, "connecting", theme.state(State::Connecting, false)),
-        count(t.waiting, "waiting", theme.state(State::Waiting { until: now }, false)),
-        count(t.paused, "paused", theme.state(State::Paused, false)),
-        count(t.attention, "attention", theme.state(State::Waiting { until: now }, true)),
+        count(t.open, "open", theme.state(Shown::Open)),
+        count(t.connecting, "connecting", theme.state(Shown::Connecting)),
+        count(t.waiting, "waiting", theme.state(Shown::Waiting)),
+        count(t.paused, "paused", theme.state(Shown::Paused)),
+        count(t.attention, "attention", theme.state(Shown::Attention)),
     ];
     // A narrow screen leaves out the states nobody is in (open always shows).
     let counts = [t.open, t.connecting, t.waiting, t.paused, t.attention];

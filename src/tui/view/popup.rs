@@ -62,7 +62,7 @@ fn explain(frame: &mut Frame, area: Rect, app: &App, code: u16) {
     lines.extend(section("What it means", facts.meaning.clone()));
     lines.extend(section("When you see it", facts.when.clone()));
     lines.extend(section("What to do", facts.action.clone()));
-    lines.extend(section("What wsmon does", explanation.policy()));
+    lines.extend(section("What wsmon does", crate::codes::policy_line(&explanation)));
     lines.push(Line::styled("Esc closes", app.theme.dim()));
     let title = format!(" {code} {} ", facts.name);
     show(frame, centered(area, 76, 22), &title, lines);

@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::close::{Cause, Stage};
+use crate::close::{Cause, Stage, facts};
 use crate::event::{ConnId, Ts};
 use crate::format::percentiles;
 use crate::model::{CloseKind, Wave, WaveKind};
@@ -70,8 +70,15 @@ fn protocol_errors(app: &App) -> Vec<Line<'static>> {
 
 fn restarts(app: &App, now: Ts) -> Vec<Line<'static>> {
     let totals = app.model.totals();
-    let restarts = totals.by_code.get(&1012).copied().unwrap_or(0);
-    let mut lines = vec![heading(app, "Service restarts (1012)", restarts, CloseKind::Restart)];
+    let restart_codes: Vec<(u16, u64)> =
+        totals.by_code.iter().filter(|(code, _)| facts(**code).restart).map(|(code, n)| (*code, *n)).collect();
+    let restarts = restart_codes.iter().map(|(_, n)| n).sum();
+    // 1012 always; another restart code (1001) once one was seen.
+    let mut codes: Vec<String> =
+        restart_codes.iter().filter(|(code, _)| *code != 1012).map(|(c, _)| c.to_string()).collect();
+    codes.insert(0, "1012".into());
+    let title = format!("Service restarts ({})", codes.join(", "));
+    let mut lines = vec![heading(app, &title, restarts, CloseKind::Restart)];
     let waves = app.model.waves();
     if waves.total() == 0 {
         lines.push(Line::styled(" no waves", app.theme.dim()));
@@ -104,13 +111,9 @@ fn wave_lines(wave: &Wave, now: Ts) -> Vec<Line<'static>> {
 
 fn other_closes(app: &App) -> Vec<Line<'static>> {
     let totals = app.model.totals();
-    let others: Vec<String> = totals
-        .by_code
-        .iter()
-        .filter(|(code, _)| !matches!(code, 1002 | 1012))
-        .map(|(code, count)| format!("{code}×{count}"))
-        .collect();
-    let count: u64 = totals.by_code.iter().filter(|(code, _)| !matches!(code, 1002 | 1012)).map(|(_, n)| n).sum();
+    let others: Vec<(&u16, &u64)> = totals.by_code.iter().filter(|(code, _)| !facts(**code).broken_down()).collect();
+    let count: u64 = others.iter().map(|(_, n)| **n).sum();
+    let others: Vec<String> = others.iter().map(|(code, count)| format!("{code}×{count}")).collect();
     let mut lines = vec![heading(app, "Other closes", count, CloseKind::Other)];
     lines.push(Line::raw(if others.is_empty() { " none".into() } else { format!(" {}", others.join(" ")) }));
     if totals.handshake_failures > 0 {

@@ -8,9 +8,9 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 use crate::close::short_name;
 use crate::event::Ts;
 use crate::format::duration_ms;
-use crate::model::{Connection, State};
+use crate::model::{Connection, Shown, State};
 use crate::text::escape;
-use crate::tui::app::{App, Focus, state_label};
+use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 
 /// Below this inner width the last-close column leaves out the code's name.
@@ -73,8 +73,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &mut App, now: Ts) {
 }
 
 fn row(conn: &Connection, now: Ts, theme: Theme, wide: bool, insecure: bool) -> Row<'static> {
-    let (symbol, label) = (symbol(conn.state, conn.attention), state_label(conn.state, conn.attention));
-    let state = Line::from(Span::styled(format!("{symbol} {label}"), theme.state(conn.state, conn.attention)));
+    let shown = conn.shown();
+    let state = Line::from(Span::styled(format!("{} {}", symbol(shown), shown.name()), theme.state(shown)));
     let up = conn.opened_at.map_or("-".into(), |opened| duration_ms(now.millis_since(opened)));
     let rtt = conn.rtt_ms.map_or("-".into(), rtt_text);
     let last = conn.last_close().map_or("-".into(), |entry| {
@@ -107,15 +107,15 @@ fn rtt_text(ms: f64) -> String {
     if ms < 10.0 { format!("{ms:.1}ms") } else { format!("{ms:.0}ms") }
 }
 
-pub fn symbol(state: State, attention: bool) -> char {
-    match (state, attention) {
-        (_, true) => '✖',
-        (State::Closed, _) => '○',
-        (State::Open, _) => '●',
-        (State::Connecting, _) => '◐',
-        (State::Waiting { .. }, _) => '◌',
-        (State::Paused, _) => '‖',
-        (State::Held, _) => '■',
-        (State::Removed, _) => ' ',
+pub fn symbol(shown: Shown) -> char {
+    match shown {
+        Shown::Attention => '✖',
+        Shown::Closed => '○',
+        Shown::Open => '●',
+        Shown::Connecting => '◐',
+        Shown::Waiting => '◌',
+        Shown::Paused => '‖',
+        Shown::Held => '■',
+        Shown::Removed => ' ',
     }
 }

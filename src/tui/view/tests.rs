@@ -66,7 +66,7 @@ impl Screen {
 
     fn wait(&mut self, offset_ms: i64, conn: u32, delay_ms: u64) -> &mut Screen {
         let rule = "restart".to_string();
-        self.event(offset_ms, conn, EventKind::ReconnectScheduled { delay_ms, attempt: 1, rule })
+        self.event(offset_ms, conn, EventKind::ReconnectScheduled { delay_ms, attempt: 1, rule, attention: None })
     }
 
     fn key(&mut self, code: KeyCode) -> &mut Screen {
@@ -219,4 +219,18 @@ fn no_color_draws_no_colour() {
     let coloured =
         terminal.backend().buffer().content().iter().any(|cell| cell.fg != Color::Reset || cell.bg != Color::Reset);
     assert!(!coloured, "NO_COLOR: symbols and emphasis only");
+}
+
+/// 1001 from the server starts a restart wave, so the panel counts it with
+/// the restarts (it was listed under "Other closes").
+#[test]
+fn a_going_away_from_the_server_is_counted_with_the_restarts() {
+    let mut screen = Screen::new();
+    screen.add(0, "api-1").open(-60_000, 0).add(1, "api-2").open(-60_000, 1);
+    screen.close(-2_000, 0, 1001, "shutting down", Initiator::Server, None).wait(-2_000, 0, 3_000);
+    screen.close(-1_000, 1, 1013, "busy", Initiator::Server, None).wait(-1_000, 1, 6_000);
+    let text = screen.draw(140, 34).backend().to_string();
+    assert!(text.contains("Service restarts (1012, 1001) 1"), "{text}");
+    assert!(text.contains("Other closes 1") && text.contains("1013×1") && !text.contains("1001×1"), "{text}");
+    assert!(text.contains("wave 1 · in progress"), "{text}");
 }

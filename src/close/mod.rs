@@ -3,7 +3,12 @@
 //!
 //! These names are part of the public JSON contract (`watch --json`), so
 //! they are spelled once here, in snake_case, and nowhere else.
-//! Owns no behaviour beyond naming; imports nothing from the engine.
+//! What wsmon decides by code is in `facts`, one table. Imports nothing
+//! from the engine, the model or a view.
+
+mod facts;
+
+pub use facts::{CodeFacts, RuleKind, WaveKind, facts};
 
 use serde::{Deserialize, Serialize};
 
@@ -80,26 +85,7 @@ impl Class {
 
     /// The class a close code belongs to.
     pub fn of_code(code: u16) -> Class {
-        match code {
-            1000 => Class::Normal,
-            1001 => Class::GoingAway,
-            1002 => Class::ProtocolError,
-            1003 => Class::UnsupportedData,
-            1005 => Class::NoStatus,
-            1006 => Class::Abnormal,
-            1007 => Class::InvalidPayload,
-            1008 => Class::PolicyViolation,
-            1009 => Class::MessageTooBig,
-            1010 => Class::MandatoryExtension,
-            1011 => Class::InternalError,
-            1012 => Class::ServiceRestart,
-            1013 => Class::TryAgainLater,
-            1014 => Class::BadGateway,
-            1015 => Class::TlsHandshake,
-            3000..=3999 => Class::Registered,
-            4000..=4999 => Class::Private,
-            _ => Class::Invalid,
-        }
+        facts(code).class
     }
 
     pub fn as_str(self) -> &'static str {
@@ -226,27 +212,7 @@ pub fn may_be_sent(code: u16) -> bool {
 
 /// The code's short human name, as the TUI and the readable output show it.
 pub fn short_name(code: u16) -> &'static str {
-    match code {
-        1000 => "normal",
-        1001 => "going away",
-        1002 => "protocol error",
-        1003 => "unsupported data",
-        1004 => "reserved",
-        1005 => "no status",
-        1006 => "abnormal",
-        1007 => "invalid payload",
-        1008 => "policy violation",
-        1009 => "message too big",
-        1010 => "mandatory extension",
-        1011 => "internal error",
-        1012 => "service restart",
-        1013 => "try again later",
-        1014 => "bad gateway",
-        1015 => "TLS handshake",
-        3000..=3999 => "registered",
-        4000..=4999 => "private",
-        _ => "invalid",
-    }
+    facts(code).name
 }
 
 #[cfg(test)]
