@@ -252,3 +252,34 @@ async fn a_session_log_summarises_rtt_and_its_replay_says_so() {
     let report = json(&std::fs::read_to_string(&report).unwrap());
     assert!(report["notes"][0].as_str().unwrap().contains("RTT"), "{report}");
 }
+
+/// Text wsmon did not write (a value typed on the command line, a line in
+/// a log, a file name) may hold a line feed: it is shown escaped, and never
+/// starts a line of its own that looks like wsmon's.
+#[tokio::test]
+async fn a_line_feed_in_untrusted_text_never_starts_a_line() {
+    let dirs = tempfile::tempdir().unwrap();
+    let forged = |output: &str| output.lines().any(|line| line.starts_with("wsmon: forged"));
+
+    let (status, _, stderr) =
+        run(dirs.path(), &["watch", "ws://127.0.0.1:9/", "--duration", "soon\nwsmon: forged"]).await;
+    assert_eq!(status, 2);
+    assert!(!forged(&stderr) && stderr.contains(r"soon\nwsmon: forged"), "{stderr}");
+
+    let log = dirs.path().join("hostile.jsonl");
+    let line = r#"{"ts":"2026-11-24T10:00:00.000Z","conn":"a","url":"ws://h/","event":"closed","code":1002,"reason":"","initiator":"server","class":"protocol_error","cause":"x\nwsmon: forged","detail":null,"connected_ms":1}"#;
+    std::fs::write(&log, format!("{line}\n")).unwrap();
+    let (_, _, stderr) = run(dirs.path(), &["replay", log.to_str().unwrap(), "--report", "r.md"]).await;
+    assert!(!forged(&stderr) && stderr.contains("skipped"), "{stderr}");
+
+    let profiles = dirs.path().join("config/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(
+        profiles.join("x\nwsmon: forged.toml"),
+        "[[connection]]\nname = \"a\"\nurl = \"ws://127.0.0.1:1/\"\n",
+    )
+    .unwrap();
+    let (status, stdout, stderr) = run(dirs.path(), &["profile", "list"]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(!forged(&stdout) && stdout.contains(r"x\nwsmon: forged"), "{stdout}");
+}

@@ -277,14 +277,21 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         // Bad input (a profile that does not load, a bad name): like a usage error.
         Err(error) if error.downcast_ref::<ProfileError>().is_some() || error.downcast_ref::<BadInput>().is_some() => {
-            crate::tell!("wsmon: {error:#}");
+            say_error(&error);
             ExitCode::from(2)
         }
         Err(error) => {
-            crate::tell!("wsmon: {error:#}");
+            say_error(&error);
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes, as one line: a name or a path in it (a file
+/// name, a profile name, a value the user typed) may hold a line feed, and
+/// must not start a line of its own that looks like wsmon's.
+fn say_error(error: &anyhow::Error) {
+    crate::tell!("wsmon: {}", crate::text::escape(&format!("{error:#}")));
 }
 
 /// clap's message, with the user's input in it escaped like every other
@@ -295,7 +302,13 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         let _ = error.print();
         return ExitCode::SUCCESS;
     }
-    crate::tell!("{}", error.render().to_string().trim_end());
+    // clap quotes the argument it refused as it was typed: a line feed in
+    // it would start a line of its own. Each is shown escaped instead.
+    let mut text = error.render().to_string();
+    for arg in std::env::args().skip(1).filter(|arg| arg.chars().any(crate::text::is_hostile)) {
+        text = text.replace(&arg, &crate::text::escape(&arg));
+    }
+    crate::tell!("{}", text.trim_end());
     ExitCode::from(error.exit_code() as u8)
 }
 

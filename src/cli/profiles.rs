@@ -9,6 +9,7 @@ use super::{ConnectionArgs, ProfileAction};
 use crate::engine::spec::{dedupe_names, default_name};
 use crate::engine::{ConnOptions, ConnSpec};
 use crate::profile::{ProfileError, Store};
+use crate::text::escape;
 
 pub(super) fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode> {
     let store = Store::open()?;
@@ -23,7 +24,9 @@ pub(super) fn profile_command(action: ProfileAction) -> anyhow::Result<ExitCode>
                     Ok(count) => format!("{count} connections"),
                     Err(_) => "does not load (wsmon profile show says why)".into(),
                 };
-                crate::say!("{:<20} {:<44} {}", profile.name, connections, profile.path.display());
+                // File names are anyone's text: one line each, escaped.
+                let (name, path) = (escape(&profile.name), escape(&profile.path.display().to_string()).into_owned());
+                crate::say!("{name:<20} {connections:<44} {path}");
             }
         }
         ProfileAction::Show { name } => {

@@ -79,7 +79,8 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading {}", path.display()))?;
     const SHOWN: usize = 10;
     for skipped in replayed.skipped.iter().take(SHOWN) {
-        crate::tell!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, skipped.reason);
+        // The reason quotes the line, which anyone could have written.
+        crate::tell!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, escape(&skipped.reason));
     }
     if replayed.skipped.len() > SHOWN {
         crate::tell!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
@@ -130,7 +131,7 @@ fn list_session_logs() -> anyhow::Result<ExitCode> {
         crate::say!("No session logs in {} yet: every TUI and watch session writes one.", dir.display());
     }
     for log in logs {
-        crate::say!("{:>10}  {}", crate::format::size(log.bytes), log.path.display());
+        crate::say!("{:>10}  {}", crate::format::size(log.bytes), escape(&log.path.display().to_string()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -31,7 +31,7 @@ pub enum ProfileError {
     Parse { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("{0}\nThe file was left as it is: fix it, or remove it with wsmon profile rm, then save again.")]
+    #[error("{0}; the file was left as it is: fix it, or remove it with wsmon profile rm, then save again")]
     WouldOverwrite(Box<ProfileError>),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
