@@ -60,17 +60,20 @@ fn fleet() -> Vec<Event> {
 }
 
 fn draw_one_frame(c: &mut Criterion) {
-    let store = wsmon::profile::Store::at(std::env::temp_dir().join("wsmon-bench-never-written"));
-    let mut app = App::new("bench", ConnOptions::default(), store, Theme { color: true });
+    let mut app = App::new("bench", ConnOptions::default(), Theme { color: true });
     app.utc = true;
+    let mut model = Model::default();
     for event in fleet() {
-        app.apply(&event);
+        model.apply(&event);
     }
+    app.refresh(&model);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("a test terminal");
     let now = Ts(T0 + 52_000);
     c.bench_function("draw one frame, 10,000 connections, 200x50", |b| {
         b.iter(|| {
-            terminal.draw(|frame| wsmon::tui::view::draw(frame, &mut app, black_box(now))).expect("draws");
+            let mut drawn = app.drawn;
+            terminal.draw(|frame| drawn = wsmon::tui::view::draw(frame, &app, &model, black_box(now))).expect("draws");
+            app.laid_out(drawn);
         })
     });
 }

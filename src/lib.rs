@@ -21,6 +21,7 @@ pub mod profile;
 pub mod recording;
 pub mod replay;
 pub mod report;
+pub mod session;
 pub mod text;
 pub mod tui;
 pub mod wire;

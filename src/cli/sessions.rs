@@ -12,19 +12,18 @@ use super::{BadInput, DemoArgs, ReplayArgs, WatchArgs, runtime};
 use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
 use crate::headless::{self, WatchOptions};
-use crate::model::Model;
 use crate::profile::Store;
 use crate::recording;
-use crate::report::Report;
+use crate::session::{ExitReport, Output, Session};
 use crate::text::escape;
 use crate::tui::{Source, TuiOptions};
+
+/// A replay has no connection to close.
+const SHUTDOWN_NOTHING: std::time::Duration = std::time::Duration::ZERO;
 
 pub(super) fn tui(runtime: &tokio::runtime::Runtime, options: TuiOptions) -> anyhow::Result<ExitCode> {
     crate::logging::to_file();
     let outcome = runtime.block_on(crate::tui::run(options))?;
-    if let Some(path) = outcome.report {
-        crate::tell!("wsmon: report written to {}", path.display());
-    }
     if let Some(path) = outcome.log {
         crate::tell!("wsmon: session logged to {} (wsmon replay opens it)", path.display());
     }
@@ -74,9 +73,12 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let Some(path) = args.file else { return list_session_logs() };
-    let mut model = Model::default();
-    let replayed = crate::replay::read(&path, |event| model.apply(event))
-        .with_context(|| format!("reading {}", path.display()))?;
+    let label = log_label(&path);
+    // The report goes last: it needs the whole log.
+    let mut report = args.report.map(|report| ExitReport::new(&label, report));
+    let mut outputs: Vec<&mut dyn Output> = report.iter_mut().map(|report| report as &mut dyn Output).collect();
+    let (session, replayed) =
+        Session::replay(&path, &mut outputs).with_context(|| format!("reading {}", path.display()))?;
     const SHOWN: usize = 10;
     for skipped in replayed.skipped.iter().take(SHOWN) {
         // The reason quotes the line, which anyone could have written.
@@ -85,33 +87,25 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if replayed.skipped.len() > SHOWN {
         crate::tell!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
     }
-    let notes = replayed.left_out();
-    let Some(end) = replayed.end else {
+    let Some(session) = session else {
         anyhow::bail!(BadInput(format!(
             "{}: no wsmon events in this file: replay reads session logs and `wsmon watch --json` output",
             path.display()
         )));
     };
-    let label = log_label(&path);
-    if let Some(report) = args.report {
-        for note in &notes {
-            crate::tell!("wsmon: {}: {note}", path.display());
-        }
-        Report::new(&label, model.summary(end), end)
-            .with_notes(notes)
-            .write(&report)
-            .with_context(|| format!("writing the report to {}", report.display()))?;
-        crate::tell!("wsmon: report written to {}", report.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let options = TuiOptions {
-        source: Source::Replay { model: Box::new(model), end, notes },
-        label,
-        defaults: ConnOptions::default(),
-        profiles: Store::open()?,
-        report: None,
+    let notes = replayed.left_out();
+    let Some(report) = report.as_mut() else {
+        let source = Source::Replay { session: Box::new(session), notes };
+        let options =
+            TuiOptions { source, label, defaults: ConnOptions::default(), profiles: Store::open()?, report: None };
+        return tui(&runtime()?, options);
     };
-    tui(&runtime()?, options)
+    for note in &notes {
+        crate::tell!("wsmon: {}: {note}", path.display());
+    }
+    report.add_notes(notes);
+    runtime()?.block_on(session.finish(&mut [report], SHUTDOWN_NOTHING))?;
+    Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// A log's name without the directory and extension.

@@ -67,3 +67,17 @@ impl Theme {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 }
+
+/// The symbol beside a state, so it reads without colour too.
+pub fn symbol(shown: Shown) -> char {
+    match shown {
+        Shown::Attention => '✖',
+        Shown::Closed => '○',
+        Shown::Open => '●',
+        Shown::Connecting => '◐',
+        Shown::Waiting => '◌',
+        Shown::Paused => '‖',
+        Shown::Held => '■',
+        Shown::Removed => ' ',
+    }
+}

@@ -6,15 +6,16 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::event::Ts;
+use crate::model::Model;
 use crate::tui::app::App;
 
 const LABEL: &str = " closes/s ";
 const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) {
     let theme = app.theme;
     let columns = usize::from(area.width).saturating_sub(LABEL.len() + 8);
-    let buckets: Vec<_> = app.model.activity().last(now, columns).collect();
+    let buckets: Vec<_> = model.activity().last(now, columns).collect();
     let peak = buckets.iter().map(|bucket| bucket.total()).max().unwrap_or(0);
     let mut spans = vec![Span::styled(LABEL, theme.dim())];
     for bucket in &buckets {

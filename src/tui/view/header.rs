@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::clock;
 use crate::event::Ts;
 use crate::format::duration_ms;
-use crate::model::{Shown, State, WaveKind};
+use crate::model::{Model, Shown, State, WaveKind};
 use crate::text::escape;
 use crate::tui::app::App;
 
@@ -33,10 +33,10 @@ pub struct Glance {
     pub next_reconnect_ms: Option<u64>,
 }
 
-pub fn glance(app: &App, now: Ts) -> Glance {
+pub fn glance(model: &Model, now: Ts) -> Glance {
     let mut totals = Totals::default();
     let mut next_reconnect_ms: Option<u64> = None;
-    for conn in app.model.connections() {
+    for conn in model.connections() {
         if let State::Waiting { until } = conn.state {
             let left = until.millis_since(now);
             next_reconnect_ms = Some(next_reconnect_ms.map_or(left, |next| next.min(left)));
@@ -82,8 +82,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, t: &Totals, now: Ts) {
 }
 
 /// "Restart wave 2: 18 / 24 back · 6 waiting · next in 2.1s", while a wave runs.
-pub fn banner_text(app: &App, now: Ts, next_reconnect_ms: Option<u64>) -> Option<String> {
-    let wave = app.model.waves().current(now)?;
+pub fn banner_text(model: &Model, now: Ts, next_reconnect_ms: Option<u64>) -> Option<String> {
+    let wave = model.waves().current(now)?;
     let kind = match wave.kind {
         WaveKind::Restart => "Restart wave",
         WaveKind::Abrupt => "Abrupt wave (connections dropped)",

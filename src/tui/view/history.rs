@@ -11,7 +11,7 @@ use super::clock;
 use crate::close::short_name;
 use crate::event::Ts;
 use crate::format::duration_ms;
-use crate::model::{CloseEntry, CloseKind};
+use crate::model::{CloseEntry, CloseKind, Model};
 use crate::text::escape;
 use crate::tui::app::{App, Focus};
 
@@ -30,9 +30,9 @@ const HEADER: [&str; 7] = ["TIME", "CODE", "BY", "REASON", "OPEN FOR", "WAITED",
 const NARROW: u16 = 110;
 const NARROW_COLUMNS: [usize; 5] = [0, 1, 2, 3, 6];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) {
     let theme = app.theme;
-    let conn = app.rows.selected.and_then(|id| app.model.connection(id));
+    let conn = app.rows.selected.and_then(|id| model.connection(id));
     let title = match conn {
         Some(conn) => format!(" {} · close history ({}) ", escape(&conn.name), conn.closes),
         None => " Close history ".into(),

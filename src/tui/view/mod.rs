@@ -1,4 +1,5 @@
-//! Drawing: a function of (app, area, now). One file per screen region.
+//! Drawing: a function of (app, model, area, now) that returns what the
+//! layout learned (`Drawn`). One file per screen region.
 //!
 //! ```text
 //! ┌ header: wsmon · profile · totals by state · clock ─────────────────────┐
@@ -26,20 +27,19 @@ mod tests;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::app::{App, Focus};
+use super::app::{App, Drawn, Focus};
 use crate::event::Ts;
+use crate::model::Model;
 
 /// From this width on, the side panel stands beside the table.
 pub const WIDE: u16 = 110;
 const SIDE_PANEL_WIDTH: u16 = 42;
 
-pub fn draw(frame: &mut Frame, app: &mut App, now: Ts) {
-    app.refresh();
+/// Draw everything; the app's rows must be up to date (`App::refresh`).
+pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
     let area = frame.area();
-    let glance = header::glance(app, now);
-    // What the loop needs to know between frames: is a countdown on screen?
-    app.counting_down = glance.next_reconnect_ms.is_some();
-    let banner = header::banner_text(app, now, glance.next_reconnect_ms);
+    let glance = header::glance(model, now);
+    let banner = header::banner_text(model, now, glance.next_reconnect_ms);
     let history_height = if area.height >= 30 { 10 } else { 7 }.min(area.height.saturating_sub(6));
     let [header_area, banner_area, body, activity_area, bottom, footer_area] = Layout::vertical([
         Constraint::Length(1),
@@ -59,20 +59,26 @@ pub fn draw(frame: &mut Frame, app: &mut App, now: Ts) {
     let table_area = if wide {
         let [table_area, panel_area] =
             Layout::horizontal([Constraint::Min(40), Constraint::Length(SIDE_PANEL_WIDTH)]).areas(body);
-        side_panel::render(frame, panel_area, app, now);
+        side_panel::render(frame, panel_area, app, model, now);
         table_area
     } else {
         body
     };
-    table::render(frame, table_area, app, now);
-    activity::render(frame, activity_area, app, now);
+    let table = table::render(frame, table_area, app, model, now);
+    activity::render(frame, activity_area, app, model, now);
     if !wide && app.focus == Focus::Panel {
-        side_panel::render(frame, bottom, app, now);
+        side_panel::render(frame, bottom, app, model, now);
     } else {
-        history::render(frame, bottom, app, now);
+        history::render(frame, bottom, app, model, now);
     }
     footer::render(frame, footer_area, app);
-    popup::render(frame, area, app);
+    popup::render(frame, area, app, model);
+    Drawn {
+        table_rows_area: table.rows_area,
+        table_offset: table.offset,
+        // The loop ticks faster while a countdown is on screen.
+        counting_down: glance.next_reconnect_ms.is_some(),
+    }
 }
 
 /// A time of day for the screen, local unless the app shows UTC.

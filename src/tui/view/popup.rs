@@ -8,16 +8,17 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::centered;
 use crate::catalogue;
+use crate::model::Model;
 use crate::text::escape;
 use crate::tui::app::{App, Overlay};
 use crate::tui::keys::BINDINGS;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
     match &app.overlay {
         Some(Overlay::Help) => help(frame, area, app),
         Some(Overlay::Explain(code)) => explain(frame, area, app, *code),
         Some(Overlay::ConfirmRemove(id)) => {
-            let name = app.model.connection(*id).map(|conn| escape(&conn.name).into_owned()).unwrap_or_default();
+            let name = model.connection(*id).map(|conn| escape(&conn.name).into_owned()).unwrap_or_default();
             let text = vec![
                 Line::raw(format!("Remove {name}?")),
                 Line::raw("Its connection closes; its totals stay in the breakdown."),

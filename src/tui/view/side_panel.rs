@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use crate::close::{Cause, Stage, facts};
 use crate::event::{ConnId, Ts};
 use crate::format::percentiles;
-use crate::model::{CloseKind, Wave, WaveKind};
+use crate::model::{CloseKind, Model, Wave, WaveKind};
 use crate::text::escape;
 use crate::tui::app::{App, Focus};
 
@@ -21,15 +21,15 @@ const NAMES_PER_CAUSE: usize = 3;
 /// Past waves listed under the current one.
 const PAST_WAVES: usize = 3;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, now: Ts) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) {
     let theme = app.theme;
     let border = if app.focus == Focus::Panel { theme.title() } else { theme.dim() };
     let block = Block::bordered().title(" Breakdown ").border_style(border);
-    let mut lines = protocol_errors(app);
+    let mut lines = protocol_errors(app, model);
     lines.push(Line::raw(""));
-    lines.extend(restarts(app, now));
+    lines.extend(restarts(app, model, now));
     lines.push(Line::raw(""));
-    lines.extend(other_closes(app));
+    lines.extend(other_closes(app, model));
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
 }
 
@@ -40,8 +40,8 @@ fn heading(app: &App, text: &str, total: u64, kind: CloseKind) -> Line<'static> 
     ])
 }
 
-fn protocol_errors(app: &App) -> Vec<Line<'static>> {
-    let totals = app.model.totals();
+fn protocol_errors(app: &App, model: &Model) -> Vec<Line<'static>> {
+    let totals = model.totals();
     let mut by_cause: BTreeMap<Cause, Vec<(ConnId, u64)>> = BTreeMap::new();
     for ((cause, conn), count) in &totals.protocol_errors {
         by_cause.entry(*cause).or_default().push((*conn, *count));
@@ -57,7 +57,7 @@ fn protocol_errors(app: &App) -> Vec<Line<'static>> {
         let mut names: Vec<String> = conns
             .iter()
             .take(NAMES_PER_CAUSE)
-            .filter_map(|(id, count)| app.model.connection(*id).map(|conn| format!("{}×{count}", escape(&conn.name))))
+            .filter_map(|(id, count)| model.connection(*id).map(|conn| format!("{}×{count}", escape(&conn.name))))
             .collect();
         if conns.len() > NAMES_PER_CAUSE {
             names.push(format!("+{}", conns.len() - NAMES_PER_CAUSE));
@@ -68,8 +68,8 @@ fn protocol_errors(app: &App) -> Vec<Line<'static>> {
     lines
 }
 
-fn restarts(app: &App, now: Ts) -> Vec<Line<'static>> {
-    let totals = app.model.totals();
+fn restarts(app: &App, model: &Model, now: Ts) -> Vec<Line<'static>> {
+    let totals = model.totals();
     let restart_codes: Vec<(u16, u64)> =
         totals.by_code.iter().filter(|(code, _)| facts(**code).restart).map(|(code, n)| (*code, *n)).collect();
     let restarts = restart_codes.iter().map(|(_, n)| n).sum();
@@ -79,7 +79,7 @@ fn restarts(app: &App, now: Ts) -> Vec<Line<'static>> {
     codes.insert(0, "1012".into());
     let title = format!("Service restarts ({})", codes.join(", "));
     let mut lines = vec![heading(app, &title, restarts, CloseKind::Restart)];
-    let waves = app.model.waves();
+    let waves = model.waves();
     if waves.total() == 0 {
         lines.push(Line::styled(" no waves", app.theme.dim()));
     }
@@ -109,8 +109,8 @@ fn wave_lines(wave: &Wave, now: Ts) -> Vec<Line<'static>> {
     lines
 }
 
-fn other_closes(app: &App) -> Vec<Line<'static>> {
-    let totals = app.model.totals();
+fn other_closes(app: &App, model: &Model) -> Vec<Line<'static>> {
+    let totals = model.totals();
     let others: Vec<(&u16, &u64)> = totals.by_code.iter().filter(|(code, _)| !facts(**code).broken_down()).collect();
     let count: u64 = others.iter().map(|(_, n)| **n).sum();
     let others: Vec<String> = others.iter().map(|(code, count)| format!("{code}×{count}")).collect();

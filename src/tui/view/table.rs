@@ -1,39 +1,33 @@
-//! The connections table. Rows are built for the visible window only.
+//! The connections table. Rows are built for the visible window only; the
+//! columns are `tui::columns`.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Row, Table};
 
-use crate::close::short_name;
 use crate::event::Ts;
-use crate::format::duration_ms;
-use crate::model::{Connection, Shown, State};
-use crate::text::escape;
+use crate::model::Model;
 use crate::tui::app::{App, Focus};
-use crate::tui::theme::Theme;
+use crate::tui::columns::{CellContext, Column};
 
 /// Below this inner width the last-close column leaves out the code's name.
 const NARROW: u16 = 100;
 
-const WIDTHS: [Constraint; 7] = [
-    Constraint::Min(12),
-    Constraint::Length(12),
-    Constraint::Length(7),
-    Constraint::Length(7),
-    Constraint::Length(28),
-    Constraint::Length(4),
-    Constraint::Length(7),
-];
+/// Where the rows landed: their area, and the first row shown.
+pub struct Placed {
+    pub rows_area: Rect,
+    pub offset: usize,
+}
 
-pub fn render(frame: &mut Frame, area: Rect, app: &mut App, now: Ts) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) -> Placed {
     let theme = app.theme;
     let order = app.rows.order();
     let title = format!(
         " Connections ({}{}) · sorted by {} ",
         order.len(),
         if app.rows.filter.is_empty() { String::new() } else { " shown".into() },
-        app.rows.sort.label()
+        app.rows.sort.name()
     );
     let border = if app.focus == Focus::Table { theme.title() } else { theme.dim() };
     let block = Block::bordered().title(title).border_style(border);
@@ -44,78 +38,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &mut App, now: Ts) {
     let rows_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     let visible = usize::from(rows_area.height);
     let selected = app.rows.selected_index();
-    if let Some(selected) = selected {
-        if selected < app.table_offset {
-            app.table_offset = selected;
-        } else if visible > 0 && selected >= app.table_offset + visible {
-            app.table_offset = selected + 1 - visible;
-        }
-    }
-    app.table_offset = app.table_offset.min(order.len().saturating_sub(visible.max(1)));
-    app.table_rows_area = rows_area;
+    let offset = scrolled(app.drawn.table_offset, selected, visible, order.len());
 
-    let end = (app.table_offset + visible).min(order.len());
-    let rows = order[app.table_offset..end].iter().enumerate().map(|(i, id)| {
-        let conn = &app.model.connections()[id.index()];
-        let row = row(conn, now, theme, inner.width >= NARROW, app.is_insecure(*id));
-        if Some(app.table_offset + i) == selected { row.style(theme.selected()) } else { row }
+    let end = (offset + visible).min(order.len());
+    let rows = order[offset..end].iter().enumerate().map(|(i, id)| {
+        let conn = &model.connections()[id.index()];
+        let context = CellContext { now, theme, wide: inner.width >= NARROW, insecure: app.is_insecure(*id) };
+        let row = Row::new(Column::ALL.map(|column| column.cell(conn, &context)));
+        if Some(offset + i) == selected { row.style(theme.selected()) } else { row }
     });
-    let header = Row::new(["NAME", "STATE", "UP", "RTT", "LAST CLOSE", "#", "NEXT"]).style(theme.title());
-    frame.render_widget(Table::new(rows, WIDTHS).header(header).column_spacing(1), inner);
+    let header = Row::new(Column::ALL.map(Column::header)).style(theme.title());
+    frame.render_widget(Table::new(rows, Column::ALL.map(Column::width)).header(header).column_spacing(1), inner);
     if order.is_empty() {
-        let hint = if app.model.connections().is_empty() {
+        let hint = if model.connections().is_empty() {
             "No connections yet: press a to add one (ws://host:port/path)."
         } else {
             "No connection matches the filter (Esc clears it)."
         };
         frame.render_widget(Line::styled(hint, theme.dim()), rows_area);
     }
+    Placed { rows_area, offset }
 }
 
-fn row(conn: &Connection, now: Ts, theme: Theme, wide: bool, insecure: bool) -> Row<'static> {
-    let shown = conn.shown();
-    let state = Line::from(Span::styled(format!("{} {}", symbol(shown), shown.name()), theme.state(shown)));
-    let up = conn.opened_at.map_or("-".into(), |opened| duration_ms(now.millis_since(opened)));
-    let rtt = conn.rtt_ms.map_or("-".into(), rtt_text);
-    let last = conn.last_close().map_or("-".into(), |entry| {
-        let ago = duration_ms(now.millis_since(entry.at));
-        let code = entry.record.code;
-        if wide { format!("{code} {} · {ago}", short_name(code)) } else { format!("{code} · {ago}") }
-    });
-    let next = match conn.state {
-        State::Waiting { until } => duration_ms(until.millis_since(now)),
-        State::Held => "off".into(),
-        _ => "-".into(),
+/// The first row to show: the last frame's, moved just enough to keep the
+/// selection in view, and never past the end.
+fn scrolled(offset: usize, selected: Option<usize>, visible: usize, rows: usize) -> usize {
+    let offset = match selected {
+        Some(selected) if selected < offset => selected,
+        Some(selected) if visible > 0 && selected >= offset + visible => selected + 1 - visible,
+        _ => offset,
     };
-    Row::new([
-        if insecure {
-            // Certificate checks are off: never let that look normal.
-            Cell::from(format!("{} (insecure)", escape(&conn.name))).style(theme.error())
-        } else {
-            Cell::from(escape(&conn.name).into_owned())
-        },
-        Cell::from(state),
-        Cell::from(up),
-        Cell::from(rtt),
-        Cell::from(last),
-        Cell::from(conn.closes.to_string()),
-        Cell::from(next),
-    ])
-}
-
-fn rtt_text(ms: f64) -> String {
-    if ms < 10.0 { format!("{ms:.1}ms") } else { format!("{ms:.0}ms") }
-}
-
-pub fn symbol(shown: Shown) -> char {
-    match shown {
-        Shown::Attention => '✖',
-        Shown::Closed => '○',
-        Shown::Open => '●',
-        Shown::Connecting => '◐',
-        Shown::Waiting => '◌',
-        Shown::Paused => '‖',
-        Shown::Held => '■',
-        Shown::Removed => ' ',
-    }
+    offset.min(rows.saturating_sub(visible.max(1)))
 }

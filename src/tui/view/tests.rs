@@ -10,27 +10,32 @@ use ratatui::style::Color;
 use crate::close::{Cause, Class, Initiator, Stage};
 use crate::engine::ConnOptions;
 use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, Ts};
+use crate::model::Model;
+use crate::session::Output;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 /// 2026-11-18T11:06:40Z, a fixed "now" for every screen.
 const T0: i64 = 1_795_000_000_000;
 
+/// The app and the model, as the session keeps them.
 struct Screen {
     app: App,
+    model: Model,
     now: Ts,
 }
 
 impl Screen {
     fn new() -> Screen {
-        let store = crate::profile::Store::at(std::env::temp_dir().join("wsmon-view-tests-never-written"));
-        let mut app = App::new("prod", ConnOptions::default(), store, Theme { color: true });
+        let mut app = App::new("prod", ConnOptions::default(), Theme { color: true });
         app.utc = true;
-        Screen { app, now: Ts(T0) }
+        Screen { app, model: Model::default(), now: Ts(T0) }
     }
 
     fn event(&mut self, offset_ms: i64, conn: u32, kind: EventKind) -> &mut Screen {
-        self.app.apply(&Event { at: Ts(T0 + offset_ms), conn: ConnId(conn), kind });
+        let event = Event { at: Ts(T0 + offset_ms), conn: ConnId(conn), kind };
+        self.model.apply(&event);
+        self.app.on_events(&self.model, &[event]).unwrap();
         self
     }
 
@@ -70,13 +75,17 @@ impl Screen {
     }
 
     fn key(&mut self, code: KeyCode) -> &mut Screen {
-        self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+        self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE), &self.model);
         self
     }
 
     fn draw(&mut self, width: u16, height: u16) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|frame| super::draw(frame, &mut self.app, self.now)).unwrap();
+        // As the loop does: rows up to date, then the frame, then what it learned.
+        self.app.refresh(&self.model);
+        let mut drawn = self.app.drawn;
+        terminal.draw(|frame| drawn = super::draw(frame, &self.app, &self.model, self.now)).unwrap();
+        self.app.laid_out(drawn);
         terminal
     }
 }
@@ -206,7 +215,7 @@ fn the_filter_keeps_matching_rows() {
     screen.key(KeyCode::Enter);
     let text = screen.draw(140, 34).backend().to_string();
     let rows: Vec<&str> =
-        screen.app.rows.order().iter().map(|id| screen.app.model.connection(*id).unwrap().name.as_str()).collect();
+        screen.app.rows.order().iter().map(|id| screen.model.connection(*id).unwrap().name.as_str()).collect();
     assert_eq!(rows, ["api-3"], "{text}");
     assert!(!text.contains("chat-1"), "{text}");
 }

@@ -1,0 +1,218 @@
+//! One monitoring session: the engine (or a recorded log), the model, the
+//! session log, and the outputs that show what happens. The session drains
+//! the engine's events in batches, applies each batch to the model, logs it
+//! (so what a reader saw is on disk first), then hands it to every output.
+//! The TUI, `watch`'s text lines, JSON Lines and the report on exit are
+//! outputs; adding one is one file that implements `Output` and a flag
+//! that puts it in the list (docs/ARCHITECTURE.md, "Adding an output"). A
+//! replay drives the same outputs from a log.
+
+mod exit_report;
+mod json_lines;
+mod text_lines;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub use exit_report::{ExitReport, write_report};
+pub use json_lines::JsonLines;
+pub use text_lines::{TextLines, describe, summary_text};
+
+use crate::engine::{Command, ConnSpec, Engine};
+use crate::event::{ConnId, Event, EventKind, Ts};
+use crate::model::{Model, Summary};
+use crate::recording::Recorder;
+use crate::replay::Replayed;
+
+/// Events taken from the engine per batch.
+const BATCH: usize = 4096;
+
+/// Something that shows a session: it sees every batch of events once the
+/// model has applied them, and the end.
+pub trait Output {
+    /// `events` were just applied to `model`, in this order.
+    fn on_events(&mut self, model: &Model, events: &[Event]) -> io::Result<()>;
+
+    /// The session ended at `at`; `summary` holds the model's figures then.
+    fn on_end(&mut self, model: &Model, summary: &Summary, at: Ts) -> io::Result<()>;
+}
+
+pub struct Session {
+    engine: Engine,
+    events: UnboundedReceiver<Event>,
+    model: Model,
+    log: Option<Recorder>,
+    /// Each connection's spec by id; None once removed. What `S` saves.
+    specs: Vec<Option<ConnSpec>>,
+    batch: Vec<Event>,
+    /// A replay: the clock stands at the log's end and nothing connects.
+    frozen: Option<Ts>,
+    /// What the session has to tell its user (a log that stopped).
+    notices: Vec<String>,
+}
+
+/// How a session ended.
+pub struct Ended {
+    pub summary: Summary,
+    pub at: Ts,
+    /// The complete session log, if one was written.
+    pub log: Option<PathBuf>,
+    /// What the user should still hear of.
+    pub notices: Vec<String>,
+}
+
+impl Session {
+    /// These connections, live. With `log`, the session is logged to a file
+    /// named after `label`, capped at that many bytes.
+    pub fn live(label: &str, specs: Vec<ConnSpec>, log: Option<u64>) -> Session {
+        let mut session = Session::empty();
+        if let Some(cap) = log {
+            match Recorder::start(label, cap) {
+                Ok(recorder) => session.log = Some(recorder),
+                Err(error) => session.notices.push(format!("not logging this session: {error}")),
+            }
+        }
+        for spec in specs {
+            session.add(spec);
+        }
+        session
+    }
+
+    /// A recorded log, read into the model and handed to `outputs` event by
+    /// event; the clock then stands at the log's end, and nothing connects.
+    /// None when the log holds no event.
+    pub fn replay(path: &Path, outputs: &mut [&mut dyn Output]) -> io::Result<(Option<Session>, Replayed)> {
+        let mut session = Session::empty();
+        let mut failed = None;
+        let replayed = crate::replay::read(path, |event| {
+            session.model.apply(event);
+            for output in outputs.iter_mut() {
+                if let Err(error) = output.on_events(&session.model, std::slice::from_ref(event)) {
+                    failed.get_or_insert(error);
+                }
+            }
+        })?;
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        session.frozen = replayed.end;
+        Ok((replayed.end.is_some().then_some(session), replayed))
+    }
+
+    fn empty() -> Session {
+        let (engine, events) = Engine::new();
+        Session {
+            engine,
+            events,
+            model: Model::default(),
+            log: None,
+            specs: Vec::new(),
+            batch: Vec::with_capacity(BATCH),
+            frozen: None,
+            notices: Vec::new(),
+        }
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Now, or the end of a replayed log.
+    pub fn now(&self) -> Ts {
+        self.frozen.unwrap_or_else(Ts::now)
+    }
+
+    pub fn is_replay(&self) -> bool {
+        self.frozen.is_some()
+    }
+
+    /// Start watching one more connection.
+    pub fn add(&mut self, spec: ConnSpec) -> ConnId {
+        let id = self.engine.add(spec.clone());
+        if self.specs.len() <= id.index() {
+            self.specs.resize(id.index() + 1, None);
+        }
+        self.specs[id.index()] = Some(spec);
+        id
+    }
+
+    pub fn command(&mut self, id: ConnId, command: Command) {
+        self.engine.command(id, command);
+    }
+
+    pub fn spec(&self, id: ConnId) -> Option<&ConnSpec> {
+        self.specs.get(id.index()).and_then(Option::as_ref)
+    }
+
+    /// The connections still in the set.
+    pub fn specs(&self) -> impl Iterator<Item = &ConnSpec> {
+        self.specs.iter().flatten()
+    }
+
+    /// What happened that the user should hear of, once.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Wait for events and take them (at most a batch). Cancel-safe, for
+    /// `select!`. False once the engine has gone.
+    pub async fn receive(&mut self) -> bool {
+        self.events.recv_many(&mut self.batch, BATCH).await > 0
+    }
+
+    /// Apply what `receive` took to the model, log it, then hand it to
+    /// `outputs`. An output's error (a closed stdout) ends the batch.
+    pub fn apply(&mut self, outputs: &mut [&mut dyn Output]) -> io::Result<()> {
+        let mut batch = std::mem::take(&mut self.batch);
+        for event in &batch {
+            self.model.apply(event);
+            if event.kind == EventKind::Removed
+                && let Some(spec) = self.specs.get_mut(event.conn.index())
+            {
+                *spec = None;
+            }
+            if let Some(log) = &mut self.log
+                && let Err(error) = log.record(&self.model, event, None)
+            {
+                self.stop_logging(&error);
+            }
+        }
+        if let Some(log) = &mut self.log
+            && let Err(error) = log.flush(&self.model, Ts::now())
+        {
+            self.stop_logging(&error);
+        }
+        let result = outputs.iter_mut().try_for_each(|output| output.on_events(&self.model, &batch));
+        batch.clear();
+        self.batch = batch;
+        result
+    }
+
+    /// After a failure (a full disk) the session goes on unlogged, and says so.
+    fn stop_logging(&mut self, error: &io::Error) {
+        if let Some(log) = self.log.take() {
+            self.notices.push(format!("stopped logging this session to {}: {error}", log.path().display()));
+        }
+    }
+
+    /// End the session: the figures as of now go to every output and close
+    /// the log; connections get `grace` to close politely.
+    pub async fn finish(mut self, outputs: &mut [&mut dyn Output], grace: Duration) -> io::Result<Ended> {
+        let at = self.now();
+        let summary = self.model.summary(at);
+        let result = outputs.iter_mut().try_for_each(|output| output.on_end(&self.model, &summary, at));
+        self.engine.shutdown(grace).await;
+        let log = match self.log.take().map(|log| log.finish(&self.model, &summary, at)) {
+            Some(Ok(path)) => Some(path),
+            Some(Err(error)) => {
+                self.notices.push(format!("the session log is incomplete: {error}"));
+                None
+            }
+            None => None,
+        };
+        result.map(|()| Ended { summary, at, log, notices: self.notices })
+    }
+}

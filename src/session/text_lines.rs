@@ -1,0 +1,132 @@
+//! `watch`'s readable output: one line per event (time, connection, what
+//! happened) and the summary for a person at the end. Text from the
+//! network is escaped.
+
+use std::io::{self, Write};
+
+use super::Output;
+use crate::event::{Event, EventKind, Ts};
+use crate::format::{clock_ms, duration_ms, percentiles};
+use crate::model::{Model, Summary};
+use crate::text::escape;
+
+pub struct TextLines<W: Write> {
+    out: W,
+}
+
+impl<W: Write> TextLines<W> {
+    pub fn new(out: W) -> TextLines<W> {
+        TextLines { out }
+    }
+}
+
+impl<W: Write> Output for TextLines<W> {
+    fn on_events(&mut self, model: &Model, events: &[Event]) -> io::Result<()> {
+        for event in events {
+            let (Some(conn), Some(text)) = (model.connection(event.conn), describe(&event.kind)) else { continue };
+            writeln!(self.out, "{} {} {text}", clock_ms(event.at), escape(&conn.name))?;
+        }
+        self.out.flush()
+    }
+
+    fn on_end(&mut self, _: &Model, summary: &Summary, _: Ts) -> io::Result<()> {
+        write!(self.out, "{}", summary_text(summary))?;
+        self.out.flush()
+    }
+}
+
+/// One event in words; None for events the readable output leaves out.
+pub fn describe(kind: &EventKind) -> Option<String> {
+    Some(match kind {
+        EventKind::Added { .. } => return None,
+        EventKind::Connecting { attempt } => format!("connecting (attempt {attempt})"),
+        EventKind::Open { handshake_ms, subprotocol } => match subprotocol {
+            Some(protocol) => format!("open in {} (subprotocol {})", duration_ms(*handshake_ms), escape(protocol)),
+            None => format!("open in {}", duration_ms(*handshake_ms)),
+        },
+        EventKind::Closed(record) => {
+            let mut text = format!(
+                "closed {} {} by {}",
+                record.code,
+                crate::close::short_name(record.code),
+                record.initiator.as_str()
+            );
+            if !record.reason.is_empty() {
+                text.push_str(&format!(" \"{}\"", escape(&record.reason)));
+            }
+            if let Some(cause) = record.cause {
+                text.push_str(&format!(" [{}]", cause.as_str()));
+            }
+            if let Some(detail) = &record.detail {
+                text.push_str(&format!(": {}", escape(detail)));
+            }
+            text.push_str(&format!(" after {} open", duration_ms(record.connected_ms)));
+            text
+        }
+        EventKind::HandshakeFailed(failure) => {
+            format!("handshake failed at {}: {}", failure.stage.as_str(), escape(&failure.detail))
+        }
+        EventKind::ReconnectScheduled { delay_ms, attempt, rule, .. } => {
+            format!("reconnect in {} (attempt {attempt}, rule {rule})", duration_ms(*delay_ms))
+        }
+        EventKind::ReconnectOff { rule } => format!("stays closed until asked (rule {rule} is off)"),
+        EventKind::Paused => "paused".into(),
+        EventKind::Resumed => "resumed".into(),
+        EventKind::Removed => "removed".into(),
+        EventKind::Rtt { rtt_ms } => format!("rtt {rtt_ms:.1}ms"),
+        EventKind::RttSummary(rtt) => {
+            format!("rtt {:.1}/{:.1}/{:.1}ms over {} pings", rtt.min_ms, rtt.mean_ms, rtt.max_ms, rtt.count)
+        }
+        EventKind::Traffic(t) => {
+            format!("traffic in {} msgs / {} B, out {} msgs / {} B", t.msgs_in, t.bytes_in, t.msgs_out, t.bytes_out)
+        }
+    })
+}
+
+/// The summary for a person.
+pub fn summary_text(summary: &Summary) -> String {
+    let counts = |map: &std::collections::BTreeMap<String, u64>| {
+        map.iter().map(|(key, count)| format!("{key} ×{count}")).collect::<Vec<_>>().join(", ")
+    };
+    let mut out = format!(
+        "\nSummary over {}: {} connections, {} open at the end\n",
+        duration_ms(summary.duration_ms),
+        summary.connections,
+        summary.open_at_end
+    );
+    out.push_str(&format!("  closes: {}  {}\n", summary.closes, counts(&summary.by_code)));
+    out.push_str(&format!("  by class: {}\n", counts(&summary.by_class)));
+    if summary.handshake_failures > 0 {
+        out.push_str(&format!("  handshake failures: {}  {}\n", summary.handshake_failures, counts(&summary.by_stage)));
+    }
+    for error in &summary.protocol_errors {
+        out.push_str(&format!(
+            "  protocol error {} ×{} on {}\n",
+            error.cause.as_str(),
+            error.count,
+            escape(&error.conn)
+        ));
+    }
+    out.push_str(&format!("  restart waves: {}\n", summary.waves_total));
+    for wave in &summary.waves {
+        out.push_str(&format!(
+            "    wave {} ({}{}): {} hit · {} back · {} still down · recovery {} · {} other problems\n",
+            wave.number,
+            wave.kind.as_str(),
+            if wave.in_progress { ", in progress" } else { "" },
+            wave.hit,
+            wave.back,
+            wave.still_down,
+            percentiles(&wave.recovery),
+            wave.other_problems
+        ));
+    }
+    if summary.recovery.count > 0 {
+        out.push_str(&format!("  recovery after any close: {}\n", percentiles(&summary.recovery)));
+    }
+    if !summary.down_at_end.is_empty() {
+        let names: Vec<_> = summary.down_at_end.iter().map(|name| escape(name).into_owned()).collect();
+        out.push_str(&format!("  down at the end: {}\n", names.join(", ")));
+    }
+    out
+}

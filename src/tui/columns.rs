@@ -1,0 +1,144 @@
+//! The connections table's columns, each in one place: its header, its
+//! width, its cell, and (for those the table can sort by) its order and
+//! which events can change it. A new column is one more variant here
+//! (docs/ARCHITECTURE.md, "Adding a column").
+
+use std::cmp::Ordering;
+
+use ratatui::layout::Constraint;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Cell;
+
+use super::theme::{Theme, symbol};
+use crate::close::short_name;
+use crate::event::{EventKind, Ts};
+use crate::format::duration_ms;
+use crate::model::{Connection, State};
+use crate::text::escape;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Name,
+    State,
+    Up,
+    Rtt,
+    LastClose,
+    Closes,
+    Next,
+}
+
+/// What a cell needs besides its connection.
+pub struct CellContext {
+    pub now: Ts,
+    pub theme: Theme,
+    /// Room for the close code's name in the last-close column.
+    pub wide: bool,
+    /// Certificate checks are off for this connection.
+    pub insecure: bool,
+}
+
+impl Column {
+    /// Left to right.
+    pub const ALL: [Column; 7] =
+        [Column::Name, Column::State, Column::Up, Column::Rtt, Column::LastClose, Column::Closes, Column::Next];
+
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Name => "NAME",
+            Column::State => "STATE",
+            Column::Up => "UP",
+            Column::Rtt => "RTT",
+            Column::LastClose => "LAST CLOSE",
+            Column::Closes => "#",
+            Column::Next => "NEXT",
+        }
+    }
+
+    pub fn width(self) -> Constraint {
+        match self {
+            Column::Name => Constraint::Min(12),
+            Column::State => Constraint::Length(12),
+            Column::Up | Column::Rtt | Column::Next => Constraint::Length(7),
+            Column::LastClose => Constraint::Length(28),
+            Column::Closes => Constraint::Length(4),
+        }
+    }
+
+    pub fn cell(self, conn: &Connection, context: &CellContext) -> Cell<'static> {
+        let now = context.now;
+        match self {
+            // Certificate checks are off: never let that look normal.
+            Column::Name if context.insecure => {
+                Cell::from(format!("{} (insecure)", escape(&conn.name))).style(context.theme.error())
+            }
+            Column::Name => Cell::from(escape(&conn.name).into_owned()),
+            Column::State => {
+                let shown = conn.shown();
+                let text = format!("{} {}", symbol(shown), shown.name());
+                Cell::from(Line::from(Span::styled(text, context.theme.state(shown))))
+            }
+            Column::Up => Cell::from(conn.opened_at.map_or("-".into(), |opened| duration_ms(now.millis_since(opened)))),
+            Column::Rtt => Cell::from(conn.rtt_ms.map_or("-".into(), rtt_text)),
+            Column::LastClose => Cell::from(conn.last_close().map_or("-".into(), |entry| {
+                let (code, ago) = (entry.record.code, duration_ms(now.millis_since(entry.at)));
+                if context.wide { format!("{code} {} · {ago}", short_name(code)) } else { format!("{code} · {ago}") }
+            })),
+            Column::Closes => Cell::from(conn.closes.to_string()),
+            Column::Next => Cell::from(match conn.state {
+                State::Waiting { until } => duration_ms(until.millis_since(now)),
+                State::Held => "off".into(),
+                _ => "-".into(),
+            }),
+        }
+    }
+
+    /// The columns `s` cycles through, in that order.
+    pub const SORTABLE: [Column; 4] = [Column::Name, Column::State, Column::Closes, Column::LastClose];
+
+    /// In words, as the title says it: "sorted by last close".
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Name => "name",
+            Column::State => "state",
+            Column::Up => "uptime",
+            Column::Rtt => "RTT",
+            Column::LastClose => "last close",
+            Column::Closes => "closes",
+            Column::Next => "next reconnect",
+        }
+    }
+
+    /// The order of two rows under this column (trouble, most closes, the
+    /// latest close first); ties go by name. Columns that do not sort
+    /// order by name.
+    pub fn compare(self, a: &Connection, b: &Connection) -> Ordering {
+        let by = match self {
+            Column::State => a.shown().rank().cmp(&b.shown().rank()),
+            Column::Closes => b.closes.cmp(&a.closes),
+            Column::LastClose => b.last_close().map(|entry| entry.at).cmp(&a.last_close().map(|entry| entry.at)),
+            _ => Ordering::Equal,
+        };
+        by.then_with(|| a.name.cmp(&b.name))
+    }
+
+    /// Whether an event can move a row under this order (with no filter).
+    pub fn moved_by(self, kind: &EventKind) -> bool {
+        match (self, kind) {
+            (_, EventKind::Added { .. } | EventKind::Removed) => true,
+            (_, kind) if kind.is_measurement() => false,
+            (Column::State, _) => true,
+            (Column::Closes | Column::LastClose, kind) => matches!(kind, EventKind::Closed(_)),
+            _ => false,
+        }
+    }
+
+    /// The next column `s` sorts by.
+    pub fn next_sort(self) -> Column {
+        let at = Column::SORTABLE.iter().position(|column| *column == self).unwrap_or(0);
+        Column::SORTABLE[(at + 1) % Column::SORTABLE.len()]
+    }
+}
+
+fn rtt_text(ms: f64) -> String {
+    if ms < 10.0 { format!("{ms:.1}ms") } else { format!("{ms:.0}ms") }
+}

@@ -1,0 +1,57 @@
+//! Carrying out what the app asked: engine commands, a new connection,
+//! saving the set as a profile, writing a report. The TUI touches the
+//! engine, profile files and report files here and nowhere else, and
+//! tells the app how it went.
+
+use std::path::Path;
+
+use super::app::{App, Effect};
+use crate::engine::ConnSpec;
+use crate::profile::Store;
+use crate::session::{Session, write_report};
+
+/// Where the TUI's effects land besides the session.
+pub struct Surroundings {
+    /// Where `S` saves.
+    pub profiles: Store,
+    /// Where `R` writes; None: the data directory.
+    pub report_to: Option<std::path::PathBuf>,
+}
+
+pub fn carry_out(effect: Effect, app: &mut App, session: &mut Session, surroundings: &Surroundings) {
+    match effect {
+        Effect::Command(id, command) => session.command(id, command),
+        Effect::Add(spec) => {
+            let id = session.add((*spec).clone());
+            app.added(id, &spec);
+        }
+        Effect::SaveProfile { name, overwrite } => {
+            let specs: Vec<ConnSpec> = session.specs().cloned().collect();
+            save_profile(app, &surroundings.profiles, &name, &specs, overwrite);
+        }
+        Effect::WriteReport => {
+            let path = surroundings.report_to.as_deref();
+            report_now(app, session, path);
+        }
+    }
+}
+
+fn report_now(app: &mut App, session: &Session, path: Option<&Path>) {
+    match write_report(&app.label, session.model(), session.now(), path) {
+        Ok(path) => app.say(format!("report written to {}", path.display()), false),
+        Err(error) => app.say(error, true),
+    }
+}
+
+/// Save `specs` as profile `name`; one that exists is replaced only once
+/// the user said so (`overwrite`).
+pub fn save_profile(app: &mut App, profiles: &Store, name: &str, specs: &[ConnSpec], overwrite: bool) {
+    match profiles.exists(name) {
+        Err(error) => app.refuse_profile_name(name, error.to_string()),
+        Ok(true) if !overwrite => app.confirm_overwrite(name),
+        Ok(_) => match profiles.save_specs(name, specs) {
+            Ok(path) => app.saved(name, format!("saved {} connections to {}", specs.len(), path.display())),
+            Err(error) => app.say(error.to_string(), true),
+        },
+    }
+}
