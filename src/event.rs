@@ -22,8 +22,9 @@ impl Ts {
     }
 
     /// Milliseconds from `earlier` to `self`, zero if `earlier` is later.
+    /// Exact for any two times (a log's may lie at both ends of i64).
     pub fn millis_since(self, earlier: Ts) -> u64 {
-        u64::try_from(self.0 - earlier.0).unwrap_or(0)
+        if self.0 > earlier.0 { self.0.abs_diff(earlier.0) } else { 0 }
     }
 
     pub fn plus_millis(self, millis: u64) -> Ts {
@@ -133,7 +134,7 @@ impl EventKind {
 /// Why a connection that had been open ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseRecord {
-    /// The code that explains the end; see DESIGN.md "The event contract".
+    /// The code that explains the end; see docs/ARCHITECTURE.md, "The event contract".
     pub code: u16,
     pub reason: String,
     pub initiator: Initiator,
@@ -165,12 +166,13 @@ impl Traffic {
         *self == Traffic::default()
     }
 
-    /// Add a later delta to this one.
+    /// Add a later delta to this one. Deltas come from logs too, which
+    /// may hold anything: a sum stops at the maximum instead of wrapping.
     pub fn add(&mut self, delta: &Traffic) {
-        self.msgs_in += delta.msgs_in;
-        self.bytes_in += delta.bytes_in;
-        self.msgs_out += delta.msgs_out;
-        self.bytes_out += delta.bytes_out;
+        self.msgs_in = self.msgs_in.saturating_add(delta.msgs_in);
+        self.bytes_in = self.bytes_in.saturating_add(delta.bytes_in);
+        self.msgs_out = self.msgs_out.saturating_add(delta.msgs_out);
+        self.bytes_out = self.bytes_out.saturating_add(delta.bytes_out);
     }
 }
 

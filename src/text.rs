@@ -3,30 +3,34 @@
 //! A close reason, an HTTP status line or a message is the server's text.
 //! Printed raw, it could drive the user's terminal (ESC and CSI sequences),
 //! reorder what is shown (bidirectional overrides) or hide part of it
-//! (zero-width and tag characters). The same goes for local text that is
+//! (zero-width, format and tag characters, blank fillers). The same goes for local text that is
 //! not trusted: file names, a user's bad input echoed in an error, names
 //! read from a log. This is the one rule for every output: the TUI, the
 //! readable lines, wsmon's own log, error messages, and (through `wire`'s
 //! formatter, as `\u009b`) every JSON file and line.
 
+mod format_chars;
+
 use std::borrow::Cow;
 use std::fmt::Write;
 
+use format_chars::{is_format, is_hangul_filler};
+
 /// Characters a terminal may act on, or that reorder or hide text.
 pub fn is_hostile(c: char) -> bool {
+    // Most text is ASCII: settle it without the table.
+    if c < '\u{a0}' {
+        // C0 controls, DEL and C1 (U+009B is CSI to some terminals).
+        return !(' '..'\u{7f}').contains(&c);
+    }
     matches!(
         c,
-        // C0 controls, DEL and C1 (U+009B is CSI to some terminals).
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        // Zero-width space, joiners, and the left-to-right / right-to-left marks.
-        | '\u{200b}'..='\u{200f}'
-        // The Arabic letter mark, line and paragraph separators.
-        | '\u{061c}' | '\u{2028}' | '\u{2029}'
-        // Bidirectional embeddings, overrides and isolates.
-        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        // The byte order mark (a zero-width no-break space) and tag characters.
-        | '\u{feff}' | '\u{e0000}'..='\u{e007f}'
-    )
+        // Line and paragraph separators: line breaks a reader does not see.
+        '\u{2028}' | '\u{2029}'
+        // The tag block, its one unassigned code point included.
+        | '\u{e0000}'..='\u{e007f}'
+    ) || is_format(c)
+        || is_hangul_filler(c)
 }
 
 /// The text with every hostile character written as a visible escape:
@@ -105,11 +109,31 @@ mod tests {
             ('\u{feff}', "\\u{feff}"),
             ('\u{e0001}', "\\u{e0001}"),
             ('\u{e007f}', "\\u{e007f}"),
+            // Format characters (Cf) beyond the ones named above.
+            ('\u{00ad}', "\\xad"),
+            ('\u{0600}', "\\u{0600}"),
+            ('\u{180e}', "\\u{180e}"),
+            ('\u{2060}', "\\u{2060}"),
+            ('\u{2064}', "\\u{2064}"),
+            ('\u{206a}', "\\u{206a}"),
+            ('\u{206f}', "\\u{206f}"),
+            ('\u{fff9}', "\\u{fff9}"),
+            ('\u{fffb}', "\\u{fffb}"),
+            ('\u{110bd}', "\\u{110bd}"),
+            ('\u{1343f}', "\\u{1343f}"),
+            ('\u{1d17a}', "\\u{1d17a}"),
+            // Hangul fillers: letters (Lo) that render blank.
+            ('\u{115f}', "\\u{115f}"),
+            ('\u{1160}', "\\u{1160}"),
+            ('\u{3164}', "\\u{3164}"),
+            ('\u{ffa0}', "\\u{ffa0}"),
         ];
         for (c, shown) in cases {
             assert_eq!(escape(&format!("a{c}b")), format!("a{shown}b"), "U+{:04X}", c as u32);
         }
-        for fine in ['é', '日', '✓', '\u{2010}', '\u{2030}', '\u{e0080}'] {
+        for fine in
+            ['é', '日', '✓', '\u{2010}', '\u{2030}', '\u{2065}', '\u{ac00}', '\u{1161}', '\u{fffc}', '\u{e0080}']
+        {
             assert!(!is_hostile(fine), "U+{:04X}", fine as u32);
         }
     }

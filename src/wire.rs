@@ -1,4 +1,4 @@
-//! The JSON Lines contract of `watch --json` (DESIGN.md "The event
+//! The JSON Lines contract of `watch --json` (docs/ARCHITECTURE.md, "The event
 //! contract"): one object per line with `ts`, `conn`, `url`, `event` and the
 //! event's fields. This is a public interface: scripts parse it and the
 //! replayer reads it back, so fields are only ever added.
@@ -366,9 +366,9 @@ mod tests {
     /// Tag characters lie beyond U+FFFF: JSON writes them as a surrogate pair.
     #[test]
     fn invisible_characters_are_escaped_and_decode_back() {
-        let reason = "a\u{200b}\u{2028}\u{feff}\u{e0041}b";
+        let reason = "a\u{200b}\u{2028}\u{feff}\u{e0041}\u{ad}\u{2060}\u{fff9}\u{3164}b";
         let line = encode_event(&closed(reason), "a", "ws://h/").unwrap();
-        assert!(line.contains(r#""reason":"a\u200b\u2028\ufeff\udb40\udc41b""#), "{line}");
+        assert!(line.contains(r#""reason":"a\u200b\u2028\ufeff\udb40\udc41\u00ad\u2060\ufff9\u3164b""#), "{line}");
         let decoded: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(decoded["reason"], reason);
     }

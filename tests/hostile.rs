@@ -35,8 +35,20 @@ fn proc_kib(pid: u32, field: &str) -> u64 {
 /// under the limit (sampled while waiting, so a leak fails fast).
 #[tokio::test]
 async fn a_ping_flood_from_a_peer_that_never_reads_is_bounded() {
+    let closed = ping_flood_until_closed(&[]).await;
+    assert_eq!((&closed["code"], &closed["initiator"]), (&1006.into(), &"client".into()), "{closed}");
+    assert!(closed["detail"].as_str().unwrap().contains("stopped reading"), "{closed}");
+}
+
+/// Runs `wsmon watch` (its own pings off, and `extra` flags) against a
+/// server that floods pings and never reads, sampling its RSS while it
+/// waits for the `closed` event, so a leak fails fast; asserts the peak
+/// RSS stays under the limit and returns the event.
+async fn ping_flood_until_closed(extra: &[&str]) -> serde_json::Value {
     let address = flooding_server(frame(0x89, &[b'p'; 125])).await;
-    let mut wsmon = child::Wsmon::start(&["watch", "--json", "--no-log", "--ping-interval", "0s", &url(address)]);
+    let url = url(address);
+    let args = [&["watch", "--json", "--no-log", "--ping-interval", "0s"], extra, &[url.as_str()]].concat();
+    let mut wsmon = child::Wsmon::start(&args);
     let pid = wsmon.child.id().expect("running");
     let sample = async {
         loop {
@@ -53,8 +65,7 @@ async fn a_ping_flood_from_a_peer_that_never_reads_is_bounded() {
     };
     let peak = proc_kib(pid, "VmHWM:");
     assert!(peak < RSS_LIMIT_KIB, "peak RSS {peak} KiB");
-    assert_eq!((&closed["code"], &closed["initiator"]), (&1006.into(), &"client".into()), "{closed}");
-    assert!(closed["detail"].as_str().unwrap().contains("stopped reading"), "{closed}");
+    closed
 }
 
 /// Answers every upgrade with what `answer` makes of the request's
@@ -122,6 +133,67 @@ async fn an_echoed_credential_appears_nowhere() {
     assert!(files >= 2, "the session log and the report were written");
 }
 
+/// A token with no run of three characters that wsmon's own output could
+/// hold by chance (every three have letters of both cases).
+const SPLIT_TOKEN: &str = "qZ7vXk9wPmRtLsJd";
+
+/// Every piece of three characters of `secret`.
+fn pieces_of(secret: &str) -> Vec<&str> {
+    (0..=secret.len() - 3).map(|start| &secret[start..start + 3]).collect()
+}
+
+/// One server answers the upgrade with a 401 whose chunked body splits the
+/// echoed token (wsmon does not undo chunking: the framing sits inside
+/// it), and one with a body longer than the 120 bytes wsmon keeps, whose
+/// cut leaves five characters of the token at its end: no three characters
+/// of the token are in stdout, the session log or the report.
+#[tokio::test]
+async fn a_credential_echoed_cut_or_split_leaves_no_piece() {
+    let split = echoing_server(|_, credential| {
+        let (head, tail) = credential.split_at(credential.len() - 3);
+        let (first, second) = (format!("bad credential: {head}"), format!("{tail} rejected"));
+        let body = format!("{:x}\r\n{first}\r\n{:x}\r\n{second}\r\n0\r\n\r\n", first.len(), second.len());
+        format!("HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n{body}").into_bytes()
+    })
+    .await;
+    let cut = echoing_server(|_, credential| {
+        let kept = "Bearer ".len() + 5;
+        let body = format!("{}{credential}", "x".repeat(120 - kept));
+        format!("HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    })
+    .await;
+    let dirs = tempfile::tempdir().unwrap();
+    let report = dirs.path().join("report.json");
+    let mut wsmon = child::command(dirs.path());
+    wsmon
+        .env("WSMON_TEST_TOKEN", SPLIT_TOKEN)
+        .args(["watch", "--json", "--duration", "3s", "-H", "Authorization: Bearer ${WSMON_TEST_TOKEN}"])
+        .arg(format!("split={}", url(split)))
+        .arg(format!("cut={}", url(cut)))
+        .arg("--report")
+        .arg(&report);
+    let output = tokio::time::timeout(LIMIT, wsmon.output()).await.expect("wsmon ends").expect("wsmon runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for conn in ["split", "cut"] {
+        let failure = stdout
+            .lines()
+            .map(json)
+            .find(|event| event["conn"] == conn && event["event"] == "handshake_failed")
+            .unwrap_or_else(|| panic!("{conn} failed its handshake: {stdout}"));
+        assert!(failure["detail"].as_str().unwrap().contains("${WSMON_TEST_TOKEN}"), "{failure}");
+    }
+    let mut texts = vec![("stdout".into(), stdout.into_owned())];
+    for file in walk(dirs.path()) {
+        texts.push((file.display().to_string(), String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into()));
+    }
+    assert!(texts.len() >= 3, "the session log and the report were written");
+    for (name, text) in texts {
+        for piece in pieces_of(SPLIT_TOKEN) {
+            assert!(!text.contains(piece), "{name} holds '{piece}': {text}");
+        }
+    }
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -156,4 +228,13 @@ async fn file_names_and_bad_input_reach_the_terminal_escaped() {
     assert_eq!(status, 2);
     assert!(raw_controls(&stdout).is_empty() && raw_controls(&stderr).is_empty(), "{stderr:?}");
     assert!(stderr.contains(r"x\e]0;pwned\x07\u{202e}lmth"), "{stderr}");
+}
+
+/// The ping flood again, with `--max-message 1GiB`: what wsmon may queue
+/// for the peer is bounded by what wsmon sends, not by the largest message
+/// it accepts, so the peak RSS stays under the same limit.
+#[tokio::test]
+async fn a_ping_flood_stays_bounded_with_a_huge_max_message() {
+    let closed = ping_flood_until_closed(&["--max-message", "1GiB"]).await;
+    assert!(closed["detail"].as_str().unwrap().contains("stopped reading"), "{closed}");
 }

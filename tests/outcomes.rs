@@ -284,3 +284,78 @@ async fn wss_to_a_server_that_speaks_no_tls_fails_the_tls_stage() {
     let event = first_failure(&format!("wss://{address}/"), options()).await;
     assert_failure(&event, "tls", None);
 }
+
+/// tungstenite refuses a 101 in HTTP/1.0, but a status line arrived: the
+/// failure says 101, as for any other 101 it refuses.
+#[tokio::test]
+async fn an_http_1_0_101_keeps_its_status() {
+    let http_1_0 = |accept: &str| switching_protocols(accept).replacen("HTTP/1.1", "HTTP/1.0", 1);
+    let peer = raw_server_answering(http_1_0, Vec::new()).await;
+    let event = first_failure(&url(peer.address), options()).await;
+    assert_failure(&event, "http", Some(101));
+}
+
+/// A 101 with more headers than tungstenite parses (124) fails with "too
+/// many headers", after its status line arrived: 101.
+#[tokio::test]
+async fn a_101_with_too_many_headers_keeps_its_status() {
+    let crowded = |accept: &str| {
+        let extra: String = (0..130).map(|n| format!("X-Filler-{n}: x\r\n")).collect();
+        switching_protocols(accept).replace("\r\n\r\n", &format!("\r\n{extra}\r\n"))
+    };
+    let peer = raw_server_answering(crowded, Vec::new()).await;
+    let event = first_failure(&url(peer.address), options()).await;
+    assert_failure(&event, "http", Some(101));
+}
+
+/// A subprotocol that cannot go in a request (not ASCII) fails before a
+/// byte is sent, against a server that never answers: no status arrived.
+#[tokio::test]
+async fn a_request_that_cannot_be_sent_has_no_status() {
+    let address = mute_server().await;
+    let options = wsmon::engine::ConnOptions {
+        subprotocols: vec!["chät".into()],
+        connect_timeout: Duration::from_millis(300),
+        ..options()
+    };
+    let event = first_failure(&url(address), options).await;
+    assert_eq!(event["http_status"], Value::Null, "{event}");
+    assert!(event["detail"].as_str().unwrap().contains("subprotocol"), "{event}");
+}
+
+/// The command line refuses a subprotocol that is not a token at start-up,
+/// saying why and what to write instead.
+#[tokio::test]
+async fn a_subprotocol_that_is_not_a_token_is_refused_at_start_up() {
+    let dirs = tempfile::tempdir().unwrap();
+    let args = ["watch", "--json", "--no-log", "--duration", "1s", "--subprotocol", "chät", "ws://127.0.0.1:9/"];
+    let (status, _, stderr) = child::run(dirs.path(), &args).await;
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("chät") && stderr.contains("token"), "{stderr}");
+}
+
+/// A typed message larger than what wsmon may queue for the peer (about
+/// 64 KiB unless a `send_on_open` message is longer) is refused: the
+/// connection stays open and the next message goes out, where queuing it
+/// would have failed the connection as if the server had stopped reading.
+#[tokio::test]
+async fn a_typed_message_over_the_write_bound_is_refused_and_the_connection_stays() {
+    use wsmon::engine::{Command, Engine};
+    use wsmon::event::{EventKind, Traffic};
+    let address = echo_server().await;
+    let (mut engine, mut events) = Engine::new();
+    let id = engine.add(spec("t", &url(address), options()));
+    next_matching(&mut events, |kind| matches!(kind, EventKind::Open { .. })).await;
+    engine.command(id, Command::SendText("x".repeat(100 * 1024)));
+    engine.command(id, Command::SendText("small".into()));
+    let mut total = Traffic::default();
+    while total.msgs_in < 1 {
+        let wanted = |kind: &EventKind| matches!(kind, EventKind::Traffic(_) | EventKind::Closed(_));
+        match next_matching(&mut events, wanted).await.kind {
+            EventKind::Traffic(delta) => total.add(&delta),
+            other => panic!("the connection ended: {other:?}"),
+        }
+    }
+    assert_eq!((total.msgs_out, total.bytes_out, total.msgs_in, total.bytes_in), (1, 5, 1, 5));
+    engine.shutdown(Duration::from_millis(200)).await;
+}

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::close::Class;
 use crate::engine::ConnOptions;
-use crate::engine::spec::{parse_header, parse_target};
+use crate::engine::spec::{parse_header, parse_subprotocol, parse_target};
 use crate::format::parse_duration;
 use crate::profile::{ProfileError, Store};
 use crate::tui::{Source, TuiOptions};
@@ -186,7 +186,7 @@ pub struct ConnectionArgs {
     #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     headers: Vec<(String, String)>,
     /// Subprotocol to offer, repeatable (sent as Sec-WebSocket-Protocol).
-    #[arg(long = "subprotocol", value_name = "NAME")]
+    #[arg(long = "subprotocol", value_name = "NAME", value_parser = parse_subprotocol)]
     subprotocols: Vec<String>,
     /// Origin header to send.
     #[arg(long, value_name = "ORIGIN")]

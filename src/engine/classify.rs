@@ -1,7 +1,7 @@
 //! Turns what tungstenite reports into close records: code, initiator,
 //! class, cause. Pure functions; no I/O, no clock.
 //!
-//! The rules are the event contract's (DESIGN.md): the code that explains
+//! The rules are the event contract's (docs/ARCHITECTURE.md): the code that explains
 //! the end is the server's code when its close frame arrived, 1005 when that
 //! frame had no code, 1006 when no close frame arrived at all, and the code
 //! wsmon sends when wsmon itself fails the connection.
@@ -168,42 +168,43 @@ pub fn user_close(code: u16, reason: &str, connected_ms: u64) -> CloseRecord {
     record(code, reason, Initiator::Client, None, None, connected_ms)
 }
 
-/// The HTTP upgrade failed after TCP (and TLS) connected.
-pub fn upgrade_error(error: &WsError) -> HandshakeFailure {
-    match error {
-        WsError::Http(response) => {
-            let status = response.status();
-            let body = response
-                .body()
-                .as_deref()
-                .map(|body| String::from_utf8_lossy(&body[..body.len().min(120)]).trim().to_string())
-                .filter(|body| !body.is_empty());
-            let mut detail = format!("HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-            if let Some(body) = body {
-                detail.push_str(": ");
-                detail.push_str(&body);
-            }
-            HandshakeFailure {
-                stage: Stage::Http,
-                http_status: Some(status.as_u16()),
-                detail: detail.trim_end().into(),
-            }
-        }
-        // tungstenite checks these only once a 101 status line has arrived
-        // (its `verify_response`): the status is known, and it is 101.
+/// The HTTP upgrade failed after TCP (and TLS) connected. `status` is the
+/// status code seen on the wire (None when no status line arrived): the
+/// error alone cannot tell, since tungstenite refuses some responses before
+/// it has a status to show (HTTP/1.0, too many headers) and fails with the
+/// same errors while building the request, before anything is sent.
+pub fn upgrade_error(error: &WsError, status: Option<u16>) -> HandshakeFailure {
+    let detail = match error {
+        WsError::Http(response) => http_refusal(response),
         WsError::Protocol(
             why @ (ProtocolError::MissingUpgradeWebSocketHeader
             | ProtocolError::MissingConnectionUpgradeHeader
             | ProtocolError::SecWebSocketAcceptKeyMismatch
             | ProtocolError::SecWebSocketSubProtocolError(_)),
-        ) => HandshakeFailure { stage: Stage::Http, http_status: Some(101), detail: invalid_101(why) },
-        WsError::Utf8(what) => HandshakeFailure {
-            stage: Stage::Http,
-            http_status: Some(101),
-            detail: format!("101 response with a subprotocol that is not text: {what}"),
-        },
-        other => HandshakeFailure { stage: Stage::Http, http_status: None, detail: other.to_string() },
+        ) => invalid_101(why),
+        // tungstenite fails on text that is not ASCII in the subprotocol
+        // of the 101 it checks, or in a header of the request it builds.
+        WsError::Utf8(what) if status.is_some() => format!("101 response with a subprotocol that is not text: {what}"),
+        WsError::Utf8(what) => format!("the request could not be built (nothing was sent): {what}"),
+        other => other.to_string(),
+    };
+    HandshakeFailure { stage: Stage::Http, http_status: status, detail }
+}
+
+/// A response other than 101: its status line and the start of its body.
+fn http_refusal(response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>) -> String {
+    let status = response.status();
+    let body = response
+        .body()
+        .as_deref()
+        .map(|body| String::from_utf8_lossy(&body[..body.len().min(120)]).trim().to_string())
+        .filter(|body| !body.is_empty());
+    let mut detail = format!("HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    if let Some(body) = body {
+        detail.push_str(": ");
+        detail.push_str(&body);
     }
+    detail.trim_end().into()
 }
 
 /// Why a 101 response was refused, in the words of RFC 6455 §4.1.
@@ -384,8 +385,23 @@ mod tests {
 
     #[test]
     fn accept_key_mismatch_is_an_http_stage_failure() {
-        let failure = upgrade_error(&WsError::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch));
-        assert_eq!(failure.stage, Stage::Http);
+        let failure = upgrade_error(&WsError::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch), Some(101));
+        assert_eq!((failure.stage, failure.http_status), (Stage::Http, Some(101)));
         assert!(failure.detail.contains("Sec-WebSocket-Accept"));
+    }
+
+    /// The status is the one seen on the wire, whatever the error.
+    #[test]
+    fn the_status_comes_from_the_wire_not_from_the_error() {
+        let version = WsError::Protocol(ProtocolError::WrongHttpVersion);
+        assert_eq!(upgrade_error(&version, Some(101)).http_status, Some(101));
+        let crowded = WsError::Capacity(CapacityError::TooManyHeaders);
+        assert_eq!(upgrade_error(&crowded, Some(101)).http_status, Some(101));
+        let request = upgrade_error(&WsError::Utf8("failed to convert header to a str".into()), None);
+        assert_eq!(request.http_status, None);
+        assert!(request.detail.contains("request could not be built"), "{request:?}");
+        let response = upgrade_error(&WsError::Utf8("failed to convert header to a str".into()), Some(101));
+        assert_eq!(response.http_status, Some(101));
+        assert!(response.detail.contains("subprotocol that is not text"), "{response:?}");
     }
 }

@@ -367,7 +367,7 @@ impl<'a> Session<'a> {
 
     async fn on_command(&mut self, command: Command) -> Option<SessionEnd> {
         let (code, reason) = match command {
-            Command::SendText(text) => return self.send_text(text).await.err().map(SessionEnd::abrupt),
+            Command::SendText(text) => return self.send_asked(text).await,
             Command::Resume => return None,
             Command::ReconnectNow => (CloseCode::Normal, "reconnect requested"),
             Command::Pause => (CloseCode::Normal, "paused"),
@@ -396,6 +396,23 @@ impl<'a> Session<'a> {
             Ok(Err(error)) => Err(classify::read_error(&error, self.connected_ms()).record),
             Err(_) => Err(classify::stalled_send(limit.as_millis() as u64, self.connected_ms())),
         }
+    }
+
+    /// Send a message the user asked for, unless it is larger than the write
+    /// buffer holds: queued, it would fail the connection as if the server
+    /// had stopped reading. Refused, it is left out and the connection stays.
+    async fn send_asked(&mut self, text: String) -> Option<SessionEnd> {
+        let largest = handshake::largest_message(&self.spec.options);
+        if text.len() > largest {
+            tracing::warn!(
+                conn = %crate::text::escape(&self.spec.name),
+                "message not sent: it is {} bytes, and wsmon sends at most {largest} bytes in one message \
+                 on this connection (64 KiB, or its largest --send message)",
+                text.len()
+            );
+            return None;
+        }
+        self.send_text(text).await.err().map(SessionEnd::abrupt)
     }
 
     /// Send a text message (on open, or asked for) and count it.
@@ -465,7 +482,7 @@ mod tests {
 
     /// Every open connection holds its task's future for its whole life,
     /// and the handshake's future while it connects: at 10,000 connections
-    /// each KiB here is 10 MiB (DESIGN.md "Budgets": memory per connection).
+    /// each KiB here is 10 MiB (docs/ARCHITECTURE.md, "Budgets": memory per connection).
     #[test]
     fn a_connection_task_stays_small() {
         let spec = Arc::new(ConnSpec {

@@ -19,8 +19,8 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::classify;
-use super::observe::Observed;
-use super::spec::{ConnSpec, expand_env};
+use super::observe::{MAX_CONTROL_FRAME, Observed, StatusSeen};
+use super::spec::{ConnOptions, ConnSpec, expand_env, parse_subprotocol};
 use crate::close::Stage;
 use crate::event::HandshakeFailure;
 
@@ -30,10 +30,14 @@ pub type Socket = WebSocketStream<Observed<Transport>>;
 /// A read buffer this small keeps an idle connection at a few KiB:
 /// tungstenite zero-fills its whole read buffer before every read.
 const READ_BUFFER: usize = 4 * 1024;
-/// Room in the write buffer beyond one message of the largest size wsmon
-/// accepts: it only fills while the peer does not read, and when it is
-/// full the connection fails (`observe::WriteStalled`) instead of growing.
+/// Room in the write buffer beyond the largest message wsmon sends, for
+/// what it owes the peer: pongs (131 bytes at most each) and a close frame.
+/// It only fills while the peer does not read, and when it is full the
+/// connection fails (`observe::WriteStalled`) instead of growing.
 const WRITE_ROOM: usize = 64 * 1024;
+/// The most a frame adds to its payload: a 10-byte length header and the
+/// 4-byte mask every client frame carries.
+const FRAME_OVERHEAD: usize = 14;
 
 pub struct Opened {
     pub socket: Socket,
@@ -74,23 +78,49 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
     };
 
     let request = build_request(spec)?;
-    let write_limit = spec.options.max_message_size.saturating_add(WRITE_ROOM);
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_write_buffer_size(write_limit)
-        .max_message_size(Some(spec.options.max_message_size))
-        .max_frame_size(Some(spec.options.max_message_size));
-    let upgrade =
-        tokio_tungstenite::client_async_with_config(request, Observed::new(transport, write_limit), Some(config));
+    let config = config(&spec.options);
+    let status = StatusSeen::default();
+    let stream = Observed::new(transport, config.max_write_buffer_size, status.clone());
+    let upgrade = tokio_tungstenite::client_async_with_config(request, stream, Some(config));
+    // The status comes from the wire, whatever tungstenite made of it.
     let (socket, response) = staged(limit, "HTTP upgrade response", Box::pin(upgrade))
-        .await?
-        .map_err(|error| classify::upgrade_error(&error))?;
+        .await
+        .map_err(|timeout| HandshakeFailure { http_status: status.get(), ..timeout })?
+        .map_err(|error| classify::upgrade_error(&error, status.get()))?;
     let subprotocol = response
         .headers()
         .get("sec-websocket-protocol")
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     Ok(Opened { socket, subprotocol, handshake: started.elapsed() })
+}
+
+/// tungstenite's settings for a connection: limits on what the peer may
+/// send (max_message) and on what wsmon may queue for it (`write_limit`).
+fn config(options: &ConnOptions) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(write_limit(options))
+        .max_message_size(Some(options.max_message_size))
+        .max_frame_size(Some(options.max_message_size))
+}
+
+/// The bound of the write buffer: what wsmon itself sends (its largest
+/// configured message) plus room for what it owes the peer. wsmon writes
+/// pongs, close frames and the user's text messages, nothing else; the
+/// largest message it *accepts* has no part in it, or a peer that floods
+/// pings and never reads could make it queue that much in pongs.
+fn write_limit(options: &ConnOptions) -> usize {
+    let largest = options.send_on_open.iter().map(String::len).max().unwrap_or(0);
+    WRITE_ROOM.saturating_add(largest).saturating_add(FRAME_OVERHEAD)
+}
+
+/// The largest text message (in bytes) that can be queued under the write
+/// bound with room left for a control frame: every `send_on_open` message,
+/// and a typed one up to about 64 KiB. A larger one must be refused, or
+/// tungstenite would fail the connection as if the peer had stopped reading.
+pub(super) fn largest_message(options: &ConnOptions) -> usize {
+    write_limit(options).saturating_sub(FRAME_OVERHEAD + MAX_CONTROL_FRAME)
 }
 
 /// Try each resolved address in turn; report the last refusal.
@@ -118,6 +148,10 @@ fn build_request(
         headers.insert("origin", value);
     }
     if !options.subprotocols.is_empty() {
+        // Checked again here for specs made without the command line or a profile.
+        for name in &options.subprotocols {
+            parse_subprotocol(name).map_err(invalid)?;
+        }
         let joined = options.subprotocols.join(", ");
         let value = HeaderValue::from_str(&joined).map_err(|_| invalid(format!("invalid subprotocols '{joined}'")))?;
         headers.insert("sec-websocket-protocol", value);
@@ -190,5 +224,33 @@ impl AsyncWrite for Transport {
             Transport::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
             Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the peer may send has no part in what wsmon may queue for it:
+    /// a 1 GiB max_message leaves the write bound where 64 KiB put it.
+    #[test]
+    fn the_write_bound_does_not_depend_on_max_message() {
+        let small = ConnOptions { max_message_size: 64 * 1024, ..ConnOptions::default() };
+        let huge = ConnOptions { max_message_size: 1 << 30, ..ConnOptions::default() };
+        assert_eq!(config(&small).max_write_buffer_size, config(&huge).max_write_buffer_size);
+        assert!(config(&huge).max_write_buffer_size < 128 * 1024, "{}", config(&huge).max_write_buffer_size);
+        assert_eq!(config(&huge).max_message_size, Some(1 << 30), "what wsmon accepts is unchanged");
+    }
+
+    /// The bound makes room for the largest message wsmon sends on open,
+    /// and a message of that size still leaves room for a control frame.
+    #[test]
+    fn the_write_bound_holds_the_largest_message_wsmon_sends() {
+        let long = "x".repeat(200_000);
+        let options = ConnOptions { send_on_open: vec!["hello".into(), long.clone()], ..ConnOptions::default() };
+        assert!(largest_message(&options) >= long.len());
+        assert!(config(&options).max_write_buffer_size >= long.len() + FRAME_OVERHEAD + MAX_CONTROL_FRAME);
+        let plain = ConnOptions::default();
+        assert!((60 * 1024..64 * 1024).contains(&largest_message(&plain)), "{}", largest_message(&plain));
     }
 }

@@ -13,6 +13,12 @@
 //! search for CRLFCRLF would start following frames inside a later payload,
 //! where a server can plant a forged close frame.
 //!
+//! It keeps the status code of the response too: tungstenite's error for a
+//! refused response says what it disliked, not whether a status line had
+//! arrived (an HTTP/1.0 101, a 101 with too many headers), and some of its
+//! errors come before a byte was sent (a request it cannot write). The
+//! handshake reports the status seen here instead.
+//!
 //! It also watches the write side: tungstenite answers every ping with a
 //! pong queued in its write buffer, so a peer that floods pings and never
 //! reads would fill that buffer; once it is full (no room for one more
@@ -21,6 +27,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -36,7 +43,7 @@ const MAX_CONTROL_PAYLOAD: usize = 125;
 const MAX_HEAD: usize = 64 * 1024;
 
 /// The largest control frame a client writes (2 + 4 mask + 125 bytes).
-const MAX_CONTROL_FRAME: usize = 131;
+pub(super) const MAX_CONTROL_FRAME: usize = 131;
 
 pub struct Observed<S> {
     inner: S,
@@ -54,9 +61,26 @@ pub struct WriteStalled {
     pub unsent: usize,
 }
 
+/// The status code of the server's response, once its status line has
+/// arrived. Shared: when the upgrade fails (or times out) tungstenite drops
+/// the stream, and the handshake still needs to know.
+#[derive(Debug, Clone, Default)]
+pub struct StatusSeen(Arc<OnceLock<u16>>);
+
+impl StatusSeen {
+    pub fn get(&self) -> Option<u16> {
+        self.0.get().copied()
+    }
+
+    fn record(&self, code: u16) {
+        // The first status line is the response's; nothing later replaces it.
+        let _ = self.0.set(code);
+    }
+}
+
 impl<S> Observed<S> {
-    pub fn new(inner: S, write_limit: usize) -> Observed<S> {
-        Observed { inner, scanner: FrameScanner::default(), write_limit, stalled: None }
+    pub fn new(inner: S, write_limit: usize, status: StatusSeen) -> Observed<S> {
+        Observed { inner, scanner: FrameScanner::new(status), write_limit, stalled: None }
     }
 
     /// The first close frame the server sent, as it was on the wire.
@@ -119,8 +143,8 @@ struct FrameScanner {
 #[derive(Debug)]
 enum ScanState {
     /// Inside the HTTP response: the bytes so far, parsed again after each
-    /// read exactly as tungstenite parses them.
-    HttpHead { seen: Vec<u8> },
+    /// read exactly as tungstenite parses them, and where its status goes.
+    HttpHead { seen: Vec<u8>, status: StatusSeen },
     /// Collecting a frame header (2 to 14 bytes).
     Header { bytes: [u8; 14], have: usize },
     /// Inside a payload.
@@ -137,19 +161,27 @@ struct Capture {
 
 impl Default for ScanState {
     fn default() -> Self {
-        ScanState::HttpHead { seen: Vec::new() }
+        ScanState::HttpHead { seen: Vec::new(), status: StatusSeen::default() }
     }
 }
 
 impl FrameScanner {
+    fn new(status: StatusSeen) -> FrameScanner {
+        FrameScanner { state: ScanState::HttpHead { seen: Vec::new(), status }, close: None }
+    }
+
     fn feed(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
             match &mut self.state {
                 ScanState::Done => return,
-                ScanState::HttpHead { seen } => {
+                ScanState::HttpHead { seen, status } => {
                     seen.extend_from_slice(data);
                     data = &[];
-                    match head_len(seen) {
+                    let head = parse_head(seen);
+                    if let Some(code) = head.status {
+                        status.record(code);
+                    }
+                    match head.end {
                         Some(Ok(length)) => {
                             let frames = seen.split_off(length);
                             self.state = ScanState::Header { bytes: [0; 14], have: 0 };
@@ -216,16 +248,42 @@ impl FrameScanner {
     }
 }
 
-/// The length of the response head at the start of `seen` as tungstenite
-/// parses it (the same parser, the same header limit); None while partial,
-/// an error where tungstenite fails the handshake.
-fn head_len(seen: &[u8]) -> Option<Result<usize, ()>> {
+/// What the bytes so far say about the response head.
+struct Head {
+    /// The status code, once the status line is complete.
+    status: Option<u16>,
+    /// Where the head ends (None while partial), or an error where
+    /// tungstenite fails the handshake.
+    end: Option<Result<usize, ()>>,
+}
+
+/// Parse the response head at the start of `seen` as tungstenite parses it
+/// (the same parser, the same header limit).
+fn parse_head(seen: &[u8]) -> Head {
     use tokio_tungstenite::tungstenite::handshake::headers::MAX_HEADERS;
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match httparse::Response::new(&mut headers).parse(seen) {
-        Ok(httparse::Status::Complete(length)) => Some(Ok(length)),
-        Ok(httparse::Status::Partial) => None,
-        Err(_) => Some(Err(())),
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(seen) {
+        Ok(httparse::Status::Complete(length)) => Head { status: response.code, end: Some(Ok(length)) },
+        // Headers still to come, too many of them, or a bad one: the
+        // status line may be whole all the same.
+        Ok(httparse::Status::Partial) => Head { status: status_line(seen), end: None },
+        Err(_) => Head { status: status_line(seen), end: Some(Err(())) },
+    }
+}
+
+/// The status code of the first line of `seen`, when that line is a whole
+/// HTTP status line: parsed by httparse as a head of its own, with the
+/// headers that follow it left out.
+fn status_line(seen: &[u8]) -> Option<u16> {
+    // httparse skips empty lines before the status line; so does this.
+    let start = seen.iter().position(|&byte| byte != b'\r' && byte != b'\n')?;
+    let length = seen[start..].iter().position(|&byte| byte == b'\n')? + 1;
+    let line = [&seen[start..start + length], b"\r\n"].concat();
+    let mut response = httparse::Response::new(&mut []);
+    match response.parse(&line) {
+        Ok(httparse::Status::Complete(_)) => response.code,
+        _ => None,
     }
 }
 
@@ -328,6 +386,45 @@ mod tests {
     fn a_head_tungstenite_rejects_is_not_followed() {
         let whole = [&b"NOT HTTP\r\n\r\n"[..], &close_frame(1000, "x")].concat();
         assert_eq!(scan(&[&whole]), None);
+    }
+
+    /// The status the scanner records from `chunks`, fed in turn.
+    fn status_of(chunks: &[&[u8]]) -> Option<u16> {
+        let status = StatusSeen::default();
+        let mut scanner = FrameScanner::new(status.clone());
+        for chunk in chunks {
+            scanner.feed(chunk);
+        }
+        status.get()
+    }
+
+    #[test]
+    fn the_status_of_a_whole_head_is_recorded() {
+        assert_eq!(status_of(&[RESPONSE]), Some(101));
+        assert_eq!(status_of(&[b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"]), Some(404));
+        assert_eq!(status_of(&[b"\r\nHTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n"]), Some(101));
+        let split: Vec<&[u8]> = RESPONSE.chunks(1).collect();
+        assert_eq!(status_of(&split), Some(101), "byte by byte");
+    }
+
+    /// Heads tungstenite refuses after their status line arrived.
+    #[test]
+    fn a_refused_head_keeps_its_status() {
+        assert_eq!(status_of(&[b"HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"]), Some(101));
+        let crowded: String = (0..130).map(|n| format!("X-Filler-{n}: x\r\n")).collect();
+        let head = format!("HTTP/1.1 101 Switching Protocols\r\n{crowded}\r\n");
+        assert_eq!(status_of(&[head.as_bytes()]), Some(101), "too many headers");
+        assert_eq!(status_of(&[b"HTTP/1.1 101 OK\r\nBad Header\r\n\r\n"]), Some(101), "a bad header");
+        assert_eq!(status_of(&[b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n"]), Some(101), "headers to come");
+    }
+
+    #[test]
+    fn no_status_line_no_status() {
+        assert_eq!(status_of(&[]), None);
+        assert_eq!(status_of(&[b"HTTP/1.1 10"]), None, "a status line still arriving");
+        assert_eq!(status_of(&[b"HTTP/1.1 101 Switching"]), None, "no end of line yet");
+        assert_eq!(status_of(&[b"NOT HTTP\r\n\r\n"]), None);
+        assert_eq!(status_of(&[b"HTTP/2 101\r\n\r\n"]), None, "httparse speaks HTTP/1 only");
     }
 
     #[test]

@@ -141,6 +141,31 @@ pub fn parse_header(text: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), value.to_string()))
 }
 
+/// A subprotocol name as RFC 6455 §4.1 allows it: a token (printable
+/// ASCII, no spaces, none of `()<>@,;:\"/[]?={}`). Checked where the name
+/// is given (the command line, a profile), so a bad one is a start-up error
+/// rather than a request that cannot be sent.
+pub fn parse_subprotocol(text: &str) -> Result<String, String> {
+    const SEPARATORS: &str = "()<>@,;:\\\"/[]?={}";
+    if text.is_empty() {
+        return Err("a subprotocol name cannot be empty: give one such as graphql-ws".into());
+    }
+    let Some(bad) = text.chars().find(|&c| !c.is_ascii_graphic() || SEPARATORS.contains(c)) else {
+        return Ok(text.to_string());
+    };
+    let what = match bad {
+        ' ' => "a space".to_string(),
+        ',' => "',' (to offer several subprotocols, give each one on its own)".to_string(),
+        c if !c.is_ascii() => format!("'{c}' (U+{:04X}), which is not ASCII", c as u32),
+        c if c.is_ascii_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!("'{c}'"),
+    };
+    Err(format!(
+        "'{text}' is not a subprotocol name: it holds {what}; a subprotocol is a token of printable ASCII \
+         without spaces or any of ()<>@,;:\\\"/[]?={{}} (RFC 6455 §4.1), e.g. graphql-ws or v2.chat"
+    ))
+}
+
 /// Expand `${NAME}` from the environment. Secrets stay written as
 /// `${NAME}` everywhere else (profiles, events, logs); this runs only when
 /// a request is built. Err names the first variable that is not set.
@@ -148,7 +173,8 @@ pub fn expand_env(value: &str) -> Result<String, String> {
     expand_with(value, |name| std::env::var(name).ok())
 }
 
-fn expand_with(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+/// `value` with its variables looked up; the first unknown name is the error.
+pub(super) fn expand_with(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(start) = rest.find("${") {
@@ -225,6 +251,21 @@ mod tests {
         let mut names = vec!["a".to_string(), "a".to_string(), "b".to_string(), "a".to_string()];
         dedupe_names(&mut names);
         assert_eq!(names, ["a", "a#2", "b", "a#3"]);
+    }
+
+    #[test]
+    fn subprotocols_must_be_tokens() {
+        for good in ["graphql-ws", "v2.chat", "mqtt", "x!#$%&'*+-.^_`|~1"] {
+            assert_eq!(parse_subprotocol(good).as_deref(), Ok(good));
+        }
+        let accented = parse_subprotocol("chät").unwrap_err();
+        assert!(accented.contains("'chät'") && accented.contains("U+00E4"), "{accented}");
+        assert!(accented.contains("token") && accented.contains("e.g. graphql-ws"), "{accented}");
+        assert!(parse_subprotocol("a b").unwrap_err().contains("a space"));
+        assert!(parse_subprotocol("a,b").unwrap_err().contains("give each one on its own"));
+        assert!(parse_subprotocol("a/b").unwrap_err().contains("'/'"));
+        assert!(parse_subprotocol("a\u{7}").unwrap_err().contains("U+0007"));
+        assert!(parse_subprotocol("").unwrap_err().contains("empty"));
     }
 
     #[test]

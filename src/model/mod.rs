@@ -101,7 +101,7 @@ impl Model {
                     conn.attention = *attention;
                 }
                 if let Some(entry) = conn.pending_close() {
-                    entry.waited_ms += delay_ms;
+                    entry.waited_ms = entry.waited_ms.saturating_add(*delay_ms);
                 }
             }
             EventKind::ReconnectOff { .. } => conn.state = State::Held,

@@ -197,3 +197,48 @@ fn the_summary_does_not_depend_on_the_order_connections_were_added() {
     assert_eq!(summaries[0], summaries[1]);
     assert_eq!(summaries[0].down_at_end, ["a", "b"]);
 }
+
+/// A hostile (or corrupt) log carries the largest values its fields hold:
+/// delays of u64::MAX, traffic and connected times of u64::MAX, times at
+/// both ends of i64. Replaying it must not panic (a debug build checks
+/// overflow) nor wrap (a release build would): sums stop at the maximum.
+#[test]
+fn extreme_values_in_a_log_saturate_instead_of_overflowing() {
+    let (min, max) = (i64::MIN, i64::MAX);
+    let closed = |code: u16, initiator: Initiator| {
+        EventKind::Closed(CloseRecord {
+            code,
+            reason: String::new(),
+            initiator,
+            class: Class::of_code(code),
+            cause: None,
+            detail: None,
+            connected_ms: u64::MAX,
+        })
+    };
+    let huge = Traffic { msgs_in: u64::MAX, bytes_in: u64::MAX, msgs_out: u64::MAX, bytes_out: u64::MAX };
+    let mut script = Script::new(&["a", "b"]);
+    script
+        .open(min, 0)
+        .at(max, 0, closed(1012, Initiator::Server))
+        .scheduled(max, 0, u64::MAX)
+        .scheduled(max, 0, u64::MAX)
+        .open(min, 0)
+        .at(min, 0, closed(1006, Initiator::Transport))
+        .at(min, 1, closed(1006, Initiator::Transport))
+        .at(max, 0, EventKind::Traffic(huge))
+        .at(max, 0, EventKind::Rtt { rtt_ms: f64::MAX })
+        .open(max, 0)
+        .open(max, 1);
+    let entry = script.conn(0).history.front().unwrap();
+    assert_eq!(entry.waited_ms, u64::MAX, "the delays add up to the maximum");
+    assert_eq!(script.conn(0).state, State::Open);
+    for now in [min, 0, max] {
+        let summary = script.model.summary(Ts(now));
+        assert_eq!(summary.closes, 3);
+        let _ = script.model.activity().last(Ts(now), 600).count();
+    }
+    let mut total = huge;
+    total.add(&huge);
+    assert_eq!(total, huge, "traffic sums stop at the maximum");
+}

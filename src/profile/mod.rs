@@ -15,7 +15,7 @@ use format::{Human, RuleKey, RuleValue, SelectorKey, TlsSettings};
 pub use store::{Listed, Store};
 
 use crate::engine::policy::{RuleSetting, Selector};
-use crate::engine::spec::{missing_variables, parse_header};
+use crate::engine::spec::{missing_variables, parse_header, parse_subprotocol};
 use crate::engine::tls::TlsOptions;
 use crate::engine::{ConnOptions, ConnSpec};
 
@@ -63,7 +63,7 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// What parsing alone cannot see: duplicate names, header syntax.
+/// What parsing alone cannot see: duplicate names, header and subprotocol syntax.
 fn validate(path: &Path, file: &ProfileFile) -> Result<(), ProfileError> {
     let invalid = |message: String| ProfileError::Invalid { path: path.to_path_buf(), message };
     let mut names = HashSet::new();
@@ -77,6 +77,9 @@ fn validate(path: &Path, file: &ProfileFile) -> Result<(), ProfileError> {
         }
         for (name, value) in &entry.headers {
             parse_header(&format!("{name}: {value}")).map_err(|error| invalid(format!("{which}: {error}")))?;
+        }
+        for name in &entry.subprotocols {
+            parse_subprotocol(name).map_err(|error| invalid(format!("{which}: {error}")))?;
         }
     }
     Ok(())
