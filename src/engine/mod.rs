@@ -42,14 +42,16 @@ impl Engine {
     }
 
     /// Start monitoring a connection. Must be called inside a tokio runtime.
-    pub fn add(&mut self, spec: ConnSpec) -> ConnId {
+    /// The spec is shared, not copied: a caller that keeps it (to save a
+    /// profile) costs a pointer per connection.
+    pub fn add(&mut self, spec: impl Into<Arc<ConnSpec>>) -> ConnId {
+        let spec = spec.into();
         let id = ConnId(self.commands.len() as u32);
         let added = EventKind::Added { name: spec.name.clone(), url: spec.url.to_string() };
         // The receiver may be gone while the app exits; then nobody is listening.
         let _ = self.events.send(Event { at: Ts::now(), conn: id, kind: added });
         let (commands, receiver) = inbox::inbox();
         self.commands.push(Some(commands));
-        let spec = Arc::new(spec);
         let sink = EventSink::new(id, self.events.clone(), Arc::clone(&spec));
         let connection = Connection::new(spec, sink, receiver);
         self.tasks.spawn(connection.run());

@@ -13,6 +13,7 @@ mod text_lines;
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -45,8 +46,9 @@ pub struct Session {
     events: UnboundedReceiver<Event>,
     model: Model,
     log: Option<Recorder>,
-    /// Each connection's spec by id; None once removed. What `S` saves.
-    specs: Vec<Option<ConnSpec>>,
+    /// Each connection's spec by id, shared with its task; None once
+    /// removed. What `S` saves.
+    specs: Vec<Option<Arc<ConnSpec>>>,
     batch: Vec<Event>,
     /// A replay: the clock stands at the log's end and nothing connects.
     frozen: Option<Ts>,
@@ -131,7 +133,8 @@ impl Session {
 
     /// Start watching one more connection.
     pub fn add(&mut self, spec: ConnSpec) -> ConnId {
-        let id = self.engine.add(spec.clone());
+        let spec = Arc::new(spec);
+        let id = self.engine.add(Arc::clone(&spec));
         if self.specs.len() <= id.index() {
             self.specs.resize(id.index() + 1, None);
         }
@@ -143,13 +146,9 @@ impl Session {
         self.engine.command(id, command);
     }
 
-    pub fn spec(&self, id: ConnId) -> Option<&ConnSpec> {
-        self.specs.get(id.index()).and_then(Option::as_ref)
-    }
-
     /// The connections still in the set.
     pub fn specs(&self) -> impl Iterator<Item = &ConnSpec> {
-        self.specs.iter().flatten()
+        self.specs.iter().flatten().map(Arc::as_ref)
     }
 
     /// What happened that the user should hear of, once.

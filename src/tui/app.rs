@@ -130,9 +130,10 @@ impl App {
         self.replay
     }
 
-    /// The session started `spec` as `id`.
-    pub fn added(&mut self, id: ConnId, spec: &ConnSpec) {
-        if spec.options.tls.insecure {
+    /// The session started a connection as `id`; `insecure`: without
+    /// certificate checks.
+    pub fn added(&mut self, id: ConnId, insecure: bool) {
+        if insecure {
             self.insecure.push(id);
         }
     }

@@ -22,8 +22,8 @@ pub fn carry_out(effect: Effect, app: &mut App, session: &mut Session, surroundi
     match effect {
         Effect::Command(id, command) => session.command(id, command),
         Effect::Add(spec) => {
-            let id = session.add((*spec).clone());
-            app.added(id, &spec);
+            let insecure = spec.options.tls.insecure;
+            app.added(session.add(*spec), insecure);
         }
         Effect::SaveProfile { name, overwrite } => {
             let specs: Vec<ConnSpec> = session.specs().cloned().collect();

@@ -73,8 +73,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
         Source::Live { specs, log } => {
             let mut session = Session::live(&options.label, Vec::new(), log);
             for spec in specs {
-                let id = session.add(spec.clone());
-                app.added(id, &spec);
+                let insecure = spec.options.tls.insecure;
+                app.added(session.add(spec), insecure);
             }
             session
         }
