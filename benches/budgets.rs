@@ -1,4 +1,5 @@
-//! The in-process budgets of DESIGN.md, measured with criterion:
+//! The in-process budgets (docs/ARCHITECTURE.md, "Budgets"), measured
+//! with criterion:
 //! * drawing one frame with 10,000 connections at 200×50: under 2 ms;
 //! * `Model::apply`: over 1,000,000 events per second.
 //!

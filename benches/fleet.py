@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-process scale benchmarks, DESIGN.md "Budgets": wsmon's headless
+"""Whole-process scale benchmarks (docs/ARCHITECTURE.md, "Budgets"): wsmon's headless
 `watch` and the floor (examples/floor.rs: bare tokio-tungstenite holding the
 same sockets and nothing else), one after the other against the same local
 fleet (examples/load_fleet.rs), in one run; the real TUI in a pseudo-terminal

@@ -1,8 +1,9 @@
 //! wsmon: watch many WebSocket connections at once.
 //!
-//! Data flows one way: connection tasks (`engine`) emit `Event`s, the
-//! `model` applies them, and a view (headless lines, JSON, the summary)
-//! reads the model. See DESIGN.md for the whole plan.
+//! Data flows one way: connection tasks (`engine`) emit `Event`s; a
+//! `session` applies them to the `model`, logs them and hands them to its
+//! outputs (the TUI, text lines, JSON Lines, the exit report), which read
+//! the model. docs/ARCHITECTURE.md is the whole plan.
 
 pub mod catalogue;
 pub mod cli;

@@ -326,7 +326,7 @@ mod tests {
         delays
     }
 
-    /// Equal jitter, not DESIGN.md's full jitter: with full jitter, retries
+    /// Equal jitter rather than full jitter: with full jitter, retries
     /// into a server still down fire within milliseconds and each refusal
     /// doubles the ceiling, so after a 2 s restart an unlucky connection
     /// waited up to 8 s more (benches/fleet.py: the last of 10,000 back
