@@ -118,30 +118,48 @@ const fn row(class: Class, name: &'static str, rule: RuleKind) -> CodeFacts {
     CodeFacts { class, name, rule, restart: false, abrupt: false }
 }
 
+const fn restart(facts: CodeFacts) -> CodeFacts {
+    CodeFacts { restart: true, ..facts }
+}
+
+const fn abrupt(facts: CodeFacts) -> CodeFacts {
+    CodeFacts { abrupt: true, ..facts }
+}
+
+/// 1000 to 1015, in order: a lookup on every close, so an array.
+const REGISTERED: [CodeFacts; 16] = {
+    use Class::*;
+    [
+        row(Normal, "normal", RuleKind::Normal),
+        restart(row(GoingAway, "going away", RuleKind::Restart)),
+        row(ProtocolError, "protocol error", RuleKind::Protocol),
+        row(UnsupportedData, "unsupported data", RuleKind::Protocol),
+        row(Invalid, "reserved", RuleKind::Protocol),
+        row(NoStatus, "no status", RuleKind::Normal),
+        abrupt(row(Abnormal, "abnormal", RuleKind::Transport)),
+        row(InvalidPayload, "invalid payload", RuleKind::Protocol),
+        row(PolicyViolation, "policy violation", RuleKind::Protocol),
+        row(MessageTooBig, "message too big", RuleKind::Protocol),
+        row(MandatoryExtension, "mandatory extension", RuleKind::Protocol),
+        row(InternalError, "internal error", RuleKind::Normal),
+        restart(row(ServiceRestart, "service restart", RuleKind::Restart)),
+        row(TryAgainLater, "try again later", RuleKind::TryAgainLater),
+        row(BadGateway, "bad gateway", RuleKind::Normal),
+        row(TlsHandshake, "TLS handshake", RuleKind::Rejected),
+    ]
+};
+const REGISTERED_RANGE: CodeFacts = row(Class::Registered, "registered", RuleKind::Normal);
+const PRIVATE_RANGE: CodeFacts = row(Class::Private, "private", RuleKind::Protocol);
+const INVALID: CodeFacts = row(Class::Invalid, "invalid", RuleKind::Protocol);
+
 /// The facts of `code`. Every code wsmon can report has a row; anything
 /// else is `invalid` (a frame carrying it is a protocol error).
 pub fn facts(code: u16) -> CodeFacts {
-    use Class::*;
     match code {
-        1000 => row(Normal, "normal", RuleKind::Normal),
-        1001 => CodeFacts { restart: true, ..row(GoingAway, "going away", RuleKind::Restart) },
-        1002 => row(ProtocolError, "protocol error", RuleKind::Protocol),
-        1003 => row(UnsupportedData, "unsupported data", RuleKind::Protocol),
-        1004 => row(Invalid, "reserved", RuleKind::Protocol),
-        1005 => row(NoStatus, "no status", RuleKind::Normal),
-        1006 => CodeFacts { abrupt: true, ..row(Abnormal, "abnormal", RuleKind::Transport) },
-        1007 => row(InvalidPayload, "invalid payload", RuleKind::Protocol),
-        1008 => row(PolicyViolation, "policy violation", RuleKind::Protocol),
-        1009 => row(MessageTooBig, "message too big", RuleKind::Protocol),
-        1010 => row(MandatoryExtension, "mandatory extension", RuleKind::Protocol),
-        1011 => row(InternalError, "internal error", RuleKind::Normal),
-        1012 => CodeFacts { restart: true, ..row(ServiceRestart, "service restart", RuleKind::Restart) },
-        1013 => row(TryAgainLater, "try again later", RuleKind::TryAgainLater),
-        1014 => row(BadGateway, "bad gateway", RuleKind::Normal),
-        1015 => row(TlsHandshake, "TLS handshake", RuleKind::Rejected),
-        3000..=3999 => row(Registered, "registered", RuleKind::Normal),
-        4000..=4999 => row(Private, "private", RuleKind::Protocol),
-        _ => row(Invalid, "invalid", RuleKind::Protocol),
+        1000..=1015 => REGISTERED[usize::from(code - 1000)],
+        3000..=3999 => REGISTERED_RANGE,
+        4000..=4999 => PRIVATE_RANGE,
+        _ => INVALID,
     }
 }
 
