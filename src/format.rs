@@ -3,7 +3,7 @@
 use chrono::Local;
 
 use crate::event::Ts;
-use crate::model::Percentiles;
+use crate::model::{Percentiles, WaveSummary};
 
 /// A compact duration: `250ms`, `1.5s`, `42s`, `5m02s`, `3h07m`, `2d04h`.
 pub fn duration_ms(ms: u64) -> String {
@@ -31,6 +31,30 @@ pub fn maybe_ms(ms: Option<u64>) -> String {
 pub fn percentiles(figures: &Percentiles) -> String {
     let Percentiles { p50_ms, p95_ms, max_ms, .. } = *figures;
     format!("p50 {} p95 {} max {}", maybe_ms(p50_ms), maybe_ms(p95_ms), maybe_ms(max_ms))
+}
+
+/// A wave per service: `api 8/8 back p95 3.1s · chat 8/8 back p95 2.0s ·
+/// feed 7/8`. Names are escaped.
+pub fn wave_services(wave: &WaveSummary) -> String {
+    let group = |group: &crate::model::GroupSummary| {
+        let name = crate::text::escape(&group.name);
+        match (group.still_down, group.recovery.p95_ms) {
+            (0, Some(p95)) => format!("{name} {}/{} back p95 {}", group.back, group.hit, duration_ms(p95)),
+            _ => format!("{name} {}/{}", group.back, group.hit),
+        }
+    };
+    wave.groups.iter().map(group).collect::<Vec<_>>().join(" · ")
+}
+
+/// What went wrong besides: `close 1006 ×8 (chat-1, chat-2, …) ·
+/// handshake tcp ×3 (feed-2)`. Names are escaped.
+pub fn wave_problems(wave: &WaveSummary) -> String {
+    let problem = |problem: &crate::model::ProblemSummary| {
+        let names: Vec<String> = problem.conns.iter().map(|name| crate::text::escape(name).into_owned()).collect();
+        let more = if (names.len() as u64) < problem.count { ", …" } else { "" };
+        format!("{} ×{} ({}{more})", problem.what, problem.count, names.join(", "))
+    };
+    wave.problems.iter().map(problem).collect::<Vec<_>>().join(" · ")
 }
 
 /// A time for file names, UTC, sorting as it reads: `2026-11-24T18-40-02Z`.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::event::Ts;
-use crate::format::{duration_ms, maybe_ms};
+use crate::format::{duration_ms, maybe_ms, wave_problems, wave_services};
 use crate::model::{Percentiles, Summary, WaveSummary};
 use crate::text::escape;
 
@@ -110,6 +110,7 @@ impl Report {
             for wave in &s.waves {
                 out.push_str(&wave_row(wave));
             }
+            out.push_str(&wave_details(&s.waves));
         }
 
         let protocol_total: u64 = s.protocol_errors.iter().map(|error| error.count).sum();
@@ -156,6 +157,31 @@ impl Report {
         }
         out
     }
+}
+
+/// Per wave: its span, services, problems and stragglers, where it has any.
+fn wave_details(waves: &[WaveSummary]) -> String {
+    let mut out = String::new();
+    for wave in waves {
+        let mut lines = Vec::new();
+        if let (Some(ended), Some(ms)) = (&wave.ended, wave.duration_ms) {
+            lines.push(format!("ended {} after {}", utc(ended), duration_ms(ms)));
+        }
+        if wave.groups.len() > 1 {
+            lines.push(format!("per service: {}", wave_services(wave)));
+        }
+        if !wave.problems.is_empty() {
+            lines.push(format!("other problems: {}", wave_problems(wave)));
+        }
+        if !wave.stragglers.is_empty() {
+            let names: Vec<String> = wave.stragglers.iter().map(|name| cell(name)).collect();
+            lines.push(format!("not back: {}", names.join(", ")));
+        }
+        if !lines.is_empty() {
+            out.push_str(&format!("\n**Wave {}**: {}\n", wave.number, lines.join("; ")));
+        }
+    }
+    out
 }
 
 fn wave_row(wave: &WaveSummary) -> String {

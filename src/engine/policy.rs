@@ -204,6 +204,12 @@ impl Rules {
     /// Decide the wait before the next try. `connected_ms` is how long the
     /// connection had been open (None when it never opened); one that stayed
     /// open for the stability window starts a fresh streak.
+    ///
+    /// A restart close (1012, 1001) always waits its own rule's first delay
+    /// (1–5 s by default), whatever came before: a service restarted twice
+    /// in a row (a canary, then the rest) is expected back as soon as the
+    /// first time. The streak then governs only the retries after tries that
+    /// fail, so a service that keeps restarting still backs off there.
     pub fn decide(
         &self,
         streak: &mut Streak,
@@ -216,18 +222,28 @@ impl Rules {
             *streak = Streak::default();
         }
         let candidate = self.applied(ending);
-        let keep_current = streak
-            .rule
-            .as_ref()
-            .is_some_and(|current| !candidate.kind.needs_attention() || current.kind == candidate.kind);
-        if !keep_current {
+        let restart_close = matches!(ending, Ending::Closed(_)) && candidate.kind == RuleKind::Restart;
+        let current_kind = streak.rule.as_ref().map(|current| current.kind);
+        let first_try = if restart_close {
+            // Retries keep the backoff of restarts that came before, not another rule's.
+            if current_kind != Some(RuleKind::Restart) {
+                streak.failures = 0;
+            }
             streak.rule = Some(candidate);
-            streak.failures = 0;
-        }
+            true
+        } else {
+            let keep_current =
+                current_kind.is_some_and(|current| !candidate.kind.needs_attention() || current == candidate.kind);
+            if !keep_current {
+                streak.rule = Some(candidate);
+                streak.failures = 0;
+            }
+            streak.failures == 0
+        };
         streak.failures += 1;
         let applied = streak.rule.as_ref().expect("a rule was just set");
         let delay_ms = applied.rule.first.map(|first| match streak.failures {
-            1 => first.pick(unit),
+            _ if first_try => first.pick(unit),
             n => applied.rule.backoff.pick(n - 1, unit),
         });
         Decision { delay_ms, rule: applied.name.clone(), attention: applied.kind.needs_attention() }
@@ -378,6 +394,35 @@ mod tests {
         let forbidden = failed(Stage::Http, Some(403));
         let next = rules.decide(&mut streak, Ending::HandshakeFailed(&forbidden), None, WINDOW, 0.5);
         assert_eq!((next.delay_ms, next.rule.as_str(), next.attention), (Some(30_000), "rejected", true));
+    }
+
+    /// A service restarted again 3 s after it came back (a canary, then the
+    /// rest): the 1012 still waits 1–5 s under the restart rule, after a
+    /// restart outage with refused retries and after a transport outage
+    /// alike; only the retries keep the backoff they had.
+    #[test]
+    fn a_restart_close_always_waits_its_own_first_delay() {
+        let rules = Rules::default();
+        let (restart, refused, dropped) = (closed(1012), failed(Stage::Tcp, None), closed(1006));
+        for outage in [Ending::Closed(&restart), Ending::Closed(&dropped)] {
+            for unit in [0.0, 1.0] {
+                let mut streak = Streak::default();
+                rules.decide(&mut streak, outage, Some(60_000), WINDOW, unit);
+                for _ in 0..3 {
+                    rules.decide(&mut streak, Ending::HandshakeFailed(&refused), None, WINDOW, unit);
+                }
+                let again = rules.decide(&mut streak, Ending::Closed(&restart), Some(3_000), WINDOW, unit);
+                assert_eq!(again.rule, "restart", "after {outage:?}");
+                assert_eq!(again.delay_ms, Some(if unit == 0.0 { 1_000 } else { 5_000 }), "after {outage:?}");
+                let retry = rules.decide(&mut streak, Ending::HandshakeFailed(&refused), None, WINDOW, 1.0);
+                let expected = if matches!(outage, Ending::Closed(record) if record.code == 1012) {
+                    16_000 // the fifth failed try of one restart streak: 1 s × 2^4
+                } else {
+                    1_000 // the first retry of a new restart streak
+                };
+                assert_eq!(retry.delay_ms, Some(expected), "after {outage:?}");
+            }
+        }
     }
 
     #[test]

@@ -128,6 +128,8 @@ pub struct Connection {
     /// connection opens again.
     pub attention: bool,
     pub history: VecDeque<CloseEntry>,
+    /// The service it belongs to (`Model::groups`).
+    pub group: u32,
 }
 
 impl Connection {
@@ -143,6 +145,7 @@ impl Connection {
             last_failure: None,
             attention: false,
             history: VecDeque::new(),
+            group: 0,
         }
     }
 

@@ -8,6 +8,7 @@
 mod activity;
 mod breakdown;
 mod connection;
+mod groups;
 mod stats;
 mod summary;
 mod waves;
@@ -16,9 +17,10 @@ pub use crate::close::WaveKind;
 pub use activity::{Activity, Bucket, CloseKind};
 pub use breakdown::Breakdown;
 pub use connection::{CloseEntry, Connection, HISTORY_LIMIT, Shown, State};
+pub use groups::Groups;
 pub use stats::{Millis, Percentiles};
-pub use summary::{ProtocolErrorCount, Summary, WaveSummary};
-pub use waves::{Wave, Waves};
+pub use summary::{GroupSummary, ProblemSummary, ProtocolErrorCount, Summary, WaveSummary};
+pub use waves::{GroupFigures, Problem, ProblemCount, Wave, WaveRules, Waves};
 
 use crate::close::{RuleKind, facts};
 use crate::event::{ConnId, Event, EventKind, Ts};
@@ -28,6 +30,7 @@ pub struct Model {
     connections: Vec<Connection>,
     totals: Breakdown,
     waves: Waves,
+    groups: Groups,
     /// Close → next open, every connection, every close.
     recovery: Millis,
     activity: Activity,
@@ -81,7 +84,7 @@ impl Model {
                 });
                 self.totals.count_close(id, record);
                 self.activity.record(at, CloseKind::of(record));
-                self.waves.on_close(at, id, record);
+                self.waves.on_close(at, id, conn.group, record);
             }
             EventKind::HandshakeFailed(failure) => {
                 conn.down_since.get_or_insert(at);
@@ -91,7 +94,7 @@ impl Model {
                     entry.failed_tries += 1;
                 }
                 self.totals.count_failure(failure);
-                self.waves.on_failure(at, id);
+                self.waves.on_failure(at, id, failure);
             }
             EventKind::ReconnectScheduled { delay_ms, attention, .. } => {
                 conn.state = State::Waiting { until: at.plus_millis(*delay_ms) };
@@ -120,7 +123,9 @@ impl Model {
             let placeholder = Connection::new(String::new(), String::new());
             self.connections.resize(id.index() + 1, placeholder);
         }
-        self.connections[id.index()] = Connection::new(name.to_string(), url.to_string());
+        let mut conn = Connection::new(name.to_string(), url.to_string());
+        conn.group = self.groups.join(url, name);
+        self.connections[id.index()] = conn;
     }
 
     pub fn connections(&self) -> &[Connection] {
@@ -137,6 +142,11 @@ impl Model {
 
     pub fn waves(&self) -> &Waves {
         &self.waves
+    }
+
+    /// The services connections are grouped in.
+    pub fn groups(&self) -> &Groups {
+        &self.groups
     }
 
     pub fn recovery(&self) -> &Millis {

@@ -53,9 +53,37 @@ pub struct Percentiles {
     pub max_ms: Option<u64>,
 }
 
+impl Percentiles {
+    /// Of a few samples kept whole (one service's part in a wave): exact,
+    /// by nearest rank.
+    pub fn exact(samples: &[u64]) -> Percentiles {
+        let mut sorted = samples.to_vec();
+        sorted.sort_unstable();
+        let rank = |q: f64| sorted.get(((q * sorted.len() as f64).ceil() as usize).max(1) - 1).copied();
+        Percentiles {
+            count: sorted.len() as u64,
+            p50_ms: rank(0.50),
+            p95_ms: rank(0.95),
+            max_ms: sorted.last().copied(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_percentiles_by_nearest_rank() {
+        assert_eq!(Percentiles::exact(&[]), Percentiles::default());
+        let samples: Vec<u64> = (1..=20).rev().map(|n| n * 100).collect();
+        let figures = Percentiles::exact(&samples);
+        assert_eq!(
+            (figures.count, figures.p50_ms, figures.p95_ms, figures.max_ms),
+            (20, Some(1_000), Some(1_900), Some(2_000))
+        );
+        assert_eq!(Percentiles::exact(&[700]).p50_ms, Some(700));
+    }
 
     #[test]
     fn percentiles_of_recorded_values() {

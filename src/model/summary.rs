@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Model, Percentiles, State, Wave, WaveKind};
+use super::{Model, Percentiles, Problem, State, Wave, WaveKind};
 use crate::close::{Cause, Class, Stage};
-use crate::event::Ts;
+use crate::event::{ConnId, Ts};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -46,26 +46,101 @@ pub struct WaveSummary {
     pub started: String,
     pub last_close: String,
     pub in_progress: bool,
+    /// When every connection it hit was back, or its ceiling (null while on).
+    #[serde(default)]
+    pub ended: Option<String>,
+    /// From the first close to `ended`.
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    pub hit: u32,
+    pub back: u32,
+    pub still_down: u32,
+    /// The connections still down, by name (the first hundred).
+    #[serde(default)]
+    pub stragglers: Vec<String>,
+    pub recovery: Percentiles,
+    /// Per service, by name.
+    #[serde(default)]
+    pub groups: Vec<GroupSummary>,
+    /// How many problems, all kinds together.
+    pub other_problems: u64,
+    /// What they were.
+    #[serde(default)]
+    pub problems: Vec<ProblemSummary>,
+}
+
+/// One service's part in a wave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub name: String,
     pub hit: u32,
     pub back: u32,
     pub still_down: u32,
     pub recovery: Percentiles,
-    pub other_problems: u64,
 }
 
+/// One kind of problem while a wave was on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemSummary {
+    /// `close 1006` or `handshake tcp`.
+    pub what: String,
+    pub count: u64,
+    /// The first connections it happened to.
+    pub conns: Vec<String>,
+}
+
+/// Stragglers named in a summary; `still_down` counts them all.
+const STRAGGLERS_NAMED: usize = 100;
+
 impl WaveSummary {
-    fn of(wave: &Wave, now: Ts) -> WaveSummary {
+    fn of(wave: &Wave, model: &Model, now: Ts) -> WaveSummary {
+        let name = |conn: ConnId| model.connection(conn).map(|c| c.name.clone()).unwrap_or_default();
+        let mut stragglers: Vec<String> = model.waves().still_down_in(wave.number).map(name).collect();
+        stragglers.sort();
+        stragglers.truncate(STRAGGLERS_NAMED);
+        let ended = wave.ended(now);
+        let mut groups: Vec<GroupSummary> = wave
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, figures)| figures.hit > 0)
+            .map(|(group, figures)| GroupSummary {
+                name: model.groups().name(group as u32).to_string(),
+                hit: figures.hit,
+                back: figures.back,
+                still_down: figures.hit - figures.back,
+                recovery: Percentiles::exact(&figures.recovery_ms),
+            })
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        let problems = wave
+            .problems
+            .iter()
+            .map(|counted| ProblemSummary {
+                what: match counted.problem {
+                    Problem::Close(code) => format!("close {code}"),
+                    Problem::Handshake(stage) => format!("handshake {}", stage.as_str()),
+                },
+                count: counted.count,
+                conns: counted.conns.iter().map(|conn| name(*conn)).collect(),
+            })
+            .collect();
         WaveSummary {
             number: wave.number,
             kind: wave.kind,
             started: wave.started.rfc3339(),
             last_close: wave.last_close.rfc3339(),
-            in_progress: wave.in_progress(now),
+            in_progress: ended.is_none(),
+            ended: ended.map(Ts::rfc3339),
+            duration_ms: ended.map(|ended| ended.millis_since(wave.started)),
             hit: wave.hit,
             back: wave.back,
             still_down: wave.still_down(),
+            stragglers,
             recovery: wave.recovery.figures(),
-            other_problems: wave.other_problems,
+            groups,
+            other_problems: wave.other_problems(),
+            problems,
         }
     }
 }
@@ -108,7 +183,7 @@ impl Model {
             by_stage: nonzero(&mut Stage::ALL.iter().map(|stage| (stage.as_str(), totals.by_stage[stage.index()]))),
             protocol_errors,
             waves_total: self.waves().total(),
-            waves: self.waves().recent().map(|wave| WaveSummary::of(wave, now)).collect(),
+            waves: self.waves().recent().map(|wave| WaveSummary::of(wave, self, now)).collect(),
             recovery: self.recovery().figures(),
         }
     }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::Output;
 use crate::event::{Event, EventKind, Ts};
-use crate::format::{clock_ms, duration_ms, percentiles};
+use crate::format::{clock_ms, duration_ms, percentiles, wave_problems, wave_services};
 use crate::model::{Model, Summary};
 use crate::text::escape;
 
@@ -109,17 +109,30 @@ pub fn summary_text(summary: &Summary) -> String {
     }
     out.push_str(&format!("  restart waves: {}\n", summary.waves_total));
     for wave in &summary.waves {
+        let span = match wave.duration_ms {
+            Some(ms) => format!("over {}", duration_ms(ms)),
+            None => "in progress".into(),
+        };
         out.push_str(&format!(
-            "    wave {} ({}{}): {} hit · {} back · {} still down · recovery {} · {} other problems\n",
+            "    wave {} ({}, {span}): {} hit · {} back · {} still down · recovery {} · {} other problems\n",
             wave.number,
             wave.kind.as_str(),
-            if wave.in_progress { ", in progress" } else { "" },
             wave.hit,
             wave.back,
             wave.still_down,
             percentiles(&wave.recovery),
             wave.other_problems
         ));
+        if wave.groups.len() > 1 {
+            out.push_str(&format!("      {}\n", wave_services(wave)));
+        }
+        if !wave.problems.is_empty() {
+            out.push_str(&format!("      problems: {}\n", wave_problems(wave)));
+        }
+        if !wave.stragglers.is_empty() && !wave.in_progress {
+            let names: Vec<_> = wave.stragglers.iter().map(|name| escape(name).into_owned()).collect();
+            out.push_str(&format!("      not back: {}\n", names.join(", ")));
+        }
     }
     if summary.recovery.count > 0 {
         out.push_str(&format!("  recovery after any close: {}\n", percentiles(&summary.recovery)));

@@ -9,10 +9,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::close::{Cause, Stage, facts};
+use super::clock;
+use crate::close::{Cause, Stage, facts, short_name};
 use crate::event::{ConnId, Ts};
-use crate::format::percentiles;
-use crate::model::{CloseKind, Model, Wave, WaveKind};
+use crate::format::{duration_ms, percentiles};
+use crate::model::{CloseKind, Model, Problem, Wave, WaveKind};
 use crate::text::escape;
 use crate::tui::app::{App, Focus};
 
@@ -84,17 +85,27 @@ fn restarts(app: &App, model: &Model, now: Ts) -> Vec<Line<'static>> {
         lines.push(Line::styled(" no waves", app.theme.dim()));
     }
     for wave in waves.recent().rev().take(PAST_WAVES + 1) {
-        lines.extend(wave_lines(wave, now));
+        lines.extend(wave_lines(app, model, wave, now));
     }
     lines
 }
 
-fn wave_lines(wave: &Wave, now: Ts) -> Vec<Line<'static>> {
+fn wave_lines(app: &App, model: &Model, wave: &Wave, now: Ts) -> Vec<Line<'static>> {
     let kind = match wave.kind {
         WaveKind::Restart => "",
         WaveKind::Abrupt => " abrupt",
     };
-    let state = if wave.in_progress(now) { " · in progress" } else { "" };
+    let state = match wave.ended(now) {
+        None => " · in progress".to_string(),
+        Some(ended) => {
+            let stragglers = if wave.still_down() > 0 { " (stragglers)" } else { "" };
+            format!(
+                " · {} · {}{stragglers}",
+                clock(wave.started, app, false),
+                duration_ms(ended.millis_since(wave.started))
+            )
+        }
+    };
     let mut lines = vec![
         Line::raw(format!(" wave {}{kind}{state}", wave.number)),
         Line::raw(format!("  {} hit · {} back · {} down", wave.hit, wave.back, wave.still_down())),
@@ -103,8 +114,25 @@ fn wave_lines(wave: &Wave, now: Ts) -> Vec<Line<'static>> {
     if figures.count > 0 {
         lines.push(Line::raw(format!("  recovery {}", percentiles(&figures))));
     }
-    if wave.other_problems > 0 {
-        lines.push(Line::raw(format!("  {} other problems", wave.other_problems)));
+    // Per service: "api 8/8 · chat 8/8 · feed 7/8".
+    let groups: Vec<String> = wave
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|(_, figures)| figures.hit > 0)
+        .map(|(group, figures)| {
+            format!("{} {}/{}", escape(model.groups().name(group as u32)), figures.back, figures.hit)
+        })
+        .collect();
+    if groups.len() > 1 {
+        lines.push(Line::raw(format!("  {}", groups.join(" · "))));
+    }
+    for problem in &wave.problems {
+        let what = match problem.problem {
+            Problem::Close(code) => format!("{code} {}", short_name(code)),
+            Problem::Handshake(stage) => format!("{} failure", stage.as_str()),
+        };
+        lines.push(Line::styled(format!("  + {what} ×{}", problem.count), app.theme.error()));
     }
     lines
 }

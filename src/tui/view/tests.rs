@@ -40,7 +40,9 @@ impl Screen {
     }
 
     fn add(&mut self, conn: u32, name: &str) -> &mut Screen {
-        let url = format!("wss://{name}.example.com/feed");
+        // api-1 and api-2 are one service: one endpoint.
+        let service = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        let url = format!("wss://{service}.example.com/feed");
         self.event(-600_000, conn, EventKind::Added { name: name.into(), url })
     }
 
