@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::close::Class;
 use crate::engine::{ConnSpec, sleep_until_or_never};
-use crate::model::Summary;
+use crate::model::{Summary, WaveRules};
 use crate::session::{ExitReport, JsonLines, Output, Session, TextLines};
 
 /// How long connections get to close politely when watch ends.
@@ -33,6 +33,8 @@ pub struct WatchOptions {
     pub log: Option<u64>,
     /// Write a report here at the end.
     pub report: Option<PathBuf>,
+    /// When waves end.
+    pub waves: WaveRules,
 }
 
 pub struct WatchOutcome {
@@ -49,7 +51,7 @@ pub async fn watch(
     out: &mut impl Write,
     stop: impl Future<Output = ()>,
 ) -> io::Result<WatchOutcome> {
-    let mut session = Session::live(&options.label, options.specs, options.log);
+    let mut session = Session::live(&options.label, options.specs, options.log, options.waves);
     let mut lines: Box<dyn Output + '_> =
         if options.json { Box::new(JsonLines::new(&mut *out)) } else { Box::new(TextLines::new(&mut *out)) };
     let mut report = options.report.map(|path| ExitReport::new(&options.label, path));

@@ -13,7 +13,7 @@ use std::path::Path;
 use crate::event::EventKind;
 use crate::event::{Event, Ts};
 use crate::format::{clock_ms, size};
-use crate::wire::{Decoded, LogGap, Replayer};
+use crate::wire::{Decoded, LogGap, Replayer, SessionHeader};
 
 /// A line longer than this is not a wsmon event: skipped without being
 /// held whole in memory.
@@ -37,6 +37,8 @@ pub struct Replayed {
     pub gap: Option<LogGap>,
     /// RTT summaries read (a session log's stand-in for every ping).
     pub rtt_summaries: u64,
+    /// What the session was called, from a session log's first line.
+    pub label: Option<String>,
 }
 
 impl Replayed {
@@ -60,12 +62,19 @@ impl Replayed {
     }
 }
 
-/// Read `path`, handing every event to `each` in order.
-pub fn read(path: &Path, each: impl FnMut(&Event)) -> io::Result<Replayed> {
+/// What a log hands on, in order.
+pub enum Item<'a> {
+    /// A session log's first line.
+    Header(&'a SessionHeader),
+    Event(&'a Event),
+}
+
+/// Read `path`, handing its header and every event to `each` in order.
+pub fn read(path: &Path, each: impl FnMut(Item<'_>)) -> io::Result<Replayed> {
     read_from(BufReader::new(File::open(path)?), each)
 }
 
-pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(&Event)) -> io::Result<Replayed> {
+pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(Item<'_>)) -> io::Result<Replayed> {
     let mut replayer = Replayer::default();
     let mut replayed = Replayed::default();
     let mut bytes = Vec::new();
@@ -89,13 +98,17 @@ pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(&Event)) -> io::R
             Ok(Decoded::Events(events)) => {
                 for event in &events {
                     replayed.rtt_summaries += u64::from(matches!(event.kind, EventKind::RttSummary(_)));
-                    each(event);
+                    each(Item::Event(event));
                 }
                 replayed.events += 1;
                 replayed.end = events.last().map(|event| event.at).max(replayed.end);
             }
             // The summary is recomputed from the events; its time ends the span.
             Ok(Decoded::Summary { at, .. }) => replayed.end = Some(at),
+            Ok(Decoded::Session(header)) => {
+                each(Item::Header(&header));
+                replayed.label = Some(header.label);
+            }
             Ok(Decoded::Gap(gap)) => replayed.gap = Some(replayed.gap.map_or(gap, |earlier| earlier.merge(gap))),
             Err(error) => {
                 let cut = if complete { "" } else { " (the log ends mid-line)" };
@@ -135,7 +148,12 @@ mod tests {
 
     fn replay(text: &[u8]) -> (Model, Replayed) {
         let mut model = Model::default();
-        let replayed = read_from(text, |event| model.apply(event)).unwrap();
+        let replayed = read_from(text, |item| {
+            if let Item::Event(event) = item {
+                model.apply(event)
+            }
+        })
+        .unwrap();
         (model, replayed)
     }
 

@@ -16,7 +16,7 @@ use serde_json::ser::Formatter;
 
 use crate::close::{Cause, Class, Initiator, Stage};
 use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, RttSummary, Traffic, Ts};
-use crate::model::Summary;
+use crate::model::{Summary, WaveRules};
 use crate::text::is_hostile;
 
 /// What `conn` and `url` say on the summary line, which is about all.
@@ -79,6 +79,13 @@ enum Body {
         mean_ms: f64,
         max_ms: f64,
         last_ms: f64,
+    },
+    /// Session logs only, the first line: what the session was and the
+    /// rules its figures were made with, so a replay makes the same ones.
+    Session {
+        label: String,
+        wave_quiet_ms: u64,
+        wave_ceiling_ms: u64,
     },
     /// Session logs only: lines a capped log left out (see `recording`).
     LogGap {
@@ -150,7 +157,7 @@ impl Body {
             Body::Traffic { msgs_in, bytes_in, msgs_out, bytes_out } => {
                 EventKind::Traffic(Traffic { msgs_in, bytes_in, msgs_out, bytes_out })
             }
-            Body::Summary(_) | Body::LogGap { .. } => return None,
+            Body::Summary(_) | Body::LogGap { .. } | Body::Session { .. } => return None,
         })
     }
 }
@@ -197,6 +204,20 @@ pub fn encode_gap(gap: &LogGap) -> String {
     let LogGap { from, to, lines, bytes, cap_bytes } = *gap;
     let body = Body::LogGap { from: from.rfc3339(), lines, bytes, cap_bytes };
     encode(&Line { ts: to.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
+}
+
+/// What a session log says of its session in its first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionHeader {
+    pub label: String,
+    pub waves: WaveRules,
+}
+
+/// A session log's first line.
+pub fn encode_session(header: &SessionHeader, at: Ts) -> String {
+    let WaveRules { quiet_ms, ceiling_ms } = header.waves;
+    let body = Body::Session { label: header.label.clone(), wave_quiet_ms: quiet_ms, wave_ceiling_ms: ceiling_ms };
+    encode(&Line { ts: at.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
 }
 
 /// The `ts` of a line, without decoding the rest of it.
@@ -275,6 +296,8 @@ pub enum Decoded {
     },
     /// Lines a capped session log left out here.
     Gap(LogGap),
+    /// A session log's first line.
+    Session(SessionHeader),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +321,10 @@ impl Replayer {
         let at = parse_ts(&line.ts)?;
         let kind = match line.body {
             Body::Summary(summary) => return Ok(Decoded::Summary { at, summary }),
+            Body::Session { label, wave_quiet_ms, wave_ceiling_ms } => {
+                let waves = WaveRules { quiet_ms: wave_quiet_ms, ceiling_ms: wave_ceiling_ms };
+                return Ok(Decoded::Session(SessionHeader { label, waves }));
+            }
             Body::LogGap { from, lines, bytes, cap_bytes } => {
                 return Ok(Decoded::Gap(LogGap { from: parse_ts(&from)?, to: at, lines, bytes, cap_bytes }));
             }
@@ -442,6 +469,15 @@ mod tests {
             panic!("a summary line")
         };
         assert_eq!((*decoded, at), (summary, Ts(1_795_000_001_000)));
+    }
+
+    #[test]
+    fn a_session_header_round_trips() {
+        let header =
+            SessionHeader { label: "demo (seed 7)".into(), waves: WaveRules { quiet_ms: 500, ceiling_ms: 15_000 } };
+        let line = encode_session(&header, Ts(0));
+        assert!(line.contains(r#""event":"session","label":"demo (seed 7)","wave_quiet_ms":500"#), "{line}");
+        assert_eq!(Replayer::default().decode(&line).unwrap(), Decoded::Session(header));
     }
 
     #[test]

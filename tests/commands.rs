@@ -152,3 +152,28 @@ async fn a_refused_retry_after_a_1002_still_needs_attention() {
         assert_eq!((rule.as_str(), attention), ("protocol", Some(true)));
     }
 }
+
+/// A service that restarts again soon after it came back, over and over
+/// (here 10× faster than 1012 every 8 s with 2 s down): the first delay
+/// after every 1012 is the restart rule's 1–5 s (÷ 10), however many
+/// retries the earlier restarts needed.
+#[tokio::test]
+async fn the_first_delay_after_every_1012_is_one_to_five_seconds() {
+    use std::time::Duration;
+    let server = RestartingServer::start(Duration::from_millis(300)).await;
+    let (mut engine, mut events) = Engine::new();
+    let options =
+        ConnOptions { delay_divisor: 10.0, stability_window: Duration::from_secs(1), ping_interval: None, ..options() };
+    engine.add(spec("api", &url(server.address), options));
+    for cycle in 0..5 {
+        next_matching(&mut events, open).await;
+        server.restart();
+        let closed = next_matching(&mut events, closed).await;
+        let EventKind::Closed(record) = closed.kind else { unreachable!() };
+        assert_eq!(record.code, 1012);
+        let scheduled = next_matching(&mut events, |kind| matches!(kind, EventKind::ReconnectScheduled { .. })).await;
+        let EventKind::ReconnectScheduled { delay_ms, rule, .. } = scheduled.kind else { unreachable!() };
+        assert_eq!(rule, "restart", "cycle {cycle}");
+        assert!((100..=500).contains(&delay_ms), "cycle {cycle}: first delay {delay_ms} ms after a 1012");
+    }
+}

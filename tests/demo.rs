@@ -82,10 +82,11 @@ impl Tally {
 }
 
 /// The lines a session log keeps as they were printed: not the traffic it
-/// sums, nor the RTT it summarises.
+/// sums, nor the RTT it summarises, nor its own first line (the session's
+/// name and wave rules).
 fn all_but_measurements(lines: &[String]) -> Vec<&String> {
-    let measurements = ["\"event\":\"traffic\"", "\"event\":\"rtt\"", "\"event\":\"rtt_summary\""];
-    lines.iter().filter(|line| !measurements.iter().any(|event| line.contains(event))).collect()
+    let left_out = ["\"event\":\"traffic\"", "\"event\":\"rtt\"", "\"event\":\"rtt_summary\"", "\"event\":\"session\""];
+    lines.iter().filter(|line| !left_out.iter().any(|event| line.contains(event))).collect()
 }
 
 /// RTT samples per connection: an `rtt` line is one, an `rtt_summary` its `count`.
@@ -228,4 +229,41 @@ async fn the_demo_plays_a_deployment_reports_it_and_its_log_replays() {
     assert!(stderr.contains("ends mid-line"), "{stderr}");
     let closes: u64 = tally.by_code.values().sum();
     assert_eq!(read_json(&replayed)["closes"], closes - 1);
+}
+
+/// Three deployments at twentyfold speed are three restart waves (its
+/// waves end twentyfold sooner too), and every one that ended is back
+/// whole, broken down per service: api, chat and feed.
+#[tokio::test]
+async fn each_deployment_is_one_wave_back_whole_per_service() {
+    let args = ["demo", "--headless", "--json", "--no-log", "--seed", SEED, "--speed", "20", "--deployments", "3"];
+    let mut demo = Wsmon::start(&args);
+    let mut tally = Tally::default();
+    while tally.restarted < 3 * SERVICES * CONNECTIONS || !tally.restarting.is_empty() {
+        let line = demo.until(|_| true).await;
+        tally.add(&line);
+    }
+    let (status, stderr) = demo.interrupt().await;
+    assert_eq!(status, 0, "{stderr}");
+    let summary = json(demo.seen.last().unwrap());
+    let waves: Vec<&Value> = summary["waves"].as_array().unwrap().iter().filter(|w| w["kind"] == "restart").collect();
+    assert!(waves.len() >= 3, "one wave per deployment: {waves:#?}");
+    let ended: Vec<&&Value> = waves.iter().filter(|wave| !wave["ended"].is_null()).collect();
+    assert!(ended.len() >= 2, "the first deployments' waves ended: {waves:#?}");
+    for wave in ended {
+        assert_eq!(wave["still_down"], 0, "{wave}");
+        assert_eq!(wave["hit"], wave["back"], "{wave}");
+        assert!(wave["duration_ms"].as_u64().is_some(), "{wave}");
+        let services: Vec<(&str, u64, u64)> = wave["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|group| {
+                (group["name"].as_str().unwrap(), group["hit"].as_u64().unwrap(), group["back"].as_u64().unwrap())
+            })
+            .collect();
+        let names: Vec<&str> = services.iter().map(|(name, ..)| *name).collect();
+        assert_eq!(names, ["api", "chat", "feed"], "{wave}");
+        assert!(services.iter().all(|(_, hit, back)| hit == back && *hit == CONNECTIONS as u64), "{wave}");
+    }
 }

@@ -93,7 +93,8 @@ fn a_full_disk_loses_no_session_log() {
     let data = dirs.path().join("data");
     let Some(_unmount) = mount_small_disk(&data, "256k") else { return };
     let sessions = data.join("sessions");
-    let mut recorder = Recorder::start_in(&sessions, "t", Ts(0), MIN_CAP).unwrap();
+    let header = wsmon::wire::SessionHeader { label: "t".into(), waves: wsmon::model::WaveRules::default() };
+    let mut recorder = Recorder::start_in(&sessions, &header, Ts(0), MIN_CAP).unwrap();
     let mut model = wsmon::model::Model::default();
     let mut write = |recorder: &mut Recorder, ms: i64, kind: EventKind| {
         let event = Event { at: Ts(ms), conn: ConnId(0), kind };
@@ -121,7 +122,7 @@ fn a_full_disk_loses_no_session_log() {
     let last = text.lines().last().unwrap();
     assert!(text.len() as u64 > MIN_CAP, "the log past its cap is kept as it was: {}", text.len());
     assert!(text.ends_with('\n') && last.contains("paused"), "every line whole: {last}");
-    assert_eq!(text.lines().count() as i64, ms, "no line lost: one per event");
+    assert_eq!(text.lines().count() as i64, ms + 1, "no line lost: the header, then one per event");
     let names: Vec<_> = std::fs::read_dir(&sessions).unwrap().map(|entry| entry.unwrap().file_name()).collect();
     assert_eq!(names, [recorder.path().file_name().unwrap()], "no temporary file left");
 }

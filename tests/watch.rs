@@ -75,6 +75,7 @@ async fn a_rolling_restart_is_one_wave_and_its_log_replays_to_the_same_summary()
             Decoded::Events(events) => events.iter().for_each(|event| model.apply(event)),
             Decoded::Summary { at, summary } => printed = Some((at, summary)),
             Decoded::Gap(gap) => panic!("watch's output leaves nothing out: {gap:?}"),
+            Decoded::Session(header) => panic!("only session logs start with a header: {header:?}"),
         }
     }
     let (at, printed) = printed.expect("the summary line decodes");

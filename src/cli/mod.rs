@@ -13,6 +13,7 @@ use crate::close::Class;
 use crate::engine::ConnOptions;
 use crate::engine::spec::{parse_header, parse_subprotocol, parse_target};
 use crate::format::parse_duration;
+use crate::model::WaveRules;
 use crate::profile::{ProfileError, Store};
 use crate::tui::{Source, TuiOptions};
 
@@ -326,7 +327,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Selection { specs, label, defaults } = select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
             ensure_open_files(specs.len())?;
             let options = TuiOptions {
-                source: Source::Live { specs, log: cli.session.log() },
+                source: Source::Live { specs, log: cli.session.log(), waves: WaveRules::default() },
                 label,
                 defaults,
                 profiles: Store::open()?,

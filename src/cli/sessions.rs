@@ -12,6 +12,7 @@ use super::{BadInput, DemoArgs, ReplayArgs, WatchArgs, runtime};
 use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
 use crate::headless::{self, WatchOptions};
+use crate::model::WaveRules;
 use crate::profile::Store;
 use crate::recording;
 use crate::session::{ExitReport, Output, Session};
@@ -46,6 +47,8 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     let fleet = runtime.block_on(Fleet::start(&options)).context("starting the demo fleet on 127.0.0.1")?;
     let specs = fleet.specs.clone();
+    // The demo's deployments come --speed times as often: so do the ends of its waves.
+    let waves = WaveRules::default().sped_up(args.speed);
     let code = if args.headless {
         let options = WatchOptions {
             specs,
@@ -55,11 +58,12 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             fail_on: Vec::new(),
             log: args.session.log(),
             report: args.session.report,
+            waves,
         };
         run_watch(&runtime, options)
     } else {
         let options = TuiOptions {
-            source: Source::Live { specs, log: args.session.log() },
+            source: Source::Live { specs, log: args.session.log(), waves },
             label,
             defaults: ConnOptions::default(),
             profiles: Store::open()?,
@@ -158,6 +162,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
         log: args.session.log(),
         report: args.session.report,
+        waves: WaveRules::default(),
     };
     run_watch(&runtime()?, options)
 }

@@ -38,6 +38,11 @@ pub struct Model {
 }
 
 impl Model {
+    /// A model whose waves end by `rules`.
+    pub fn with_wave_rules(rules: WaveRules) -> Model {
+        Model { waves: Waves::new(rules), ..Model::default() }
+    }
+
     pub fn apply(&mut self, event: &Event) {
         let at = event.at;
         let id = event.conn;

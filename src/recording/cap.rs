@@ -28,8 +28,9 @@ pub fn compact(path: &Path, head: u64, tail: u64, cap: u64) -> io::Result<(u64, 
     let mut line = Vec::new();
     let mut at = 0;
     let mut written = 0;
-    // The head: whole lines within `head` bytes.
-    while read_line(&mut input, &mut line)? && at + line.len() as u64 <= head {
+    // The head: whole lines within `head` bytes, up to an earlier gap line
+    // (which the middle merges, wherever the head now ends).
+    while read_line(&mut input, &mut line)? && at + line.len() as u64 <= head && !is_gap(&line) {
         output.write_all(&line)?;
         at += line.len() as u64;
     }
@@ -38,7 +39,7 @@ pub fn compact(path: &Path, head: u64, tail: u64, cap: u64) -> io::Result<(u64, 
     let mut gap: Option<LogGap> = None;
     while !line.is_empty() && total - at > tail {
         let text = String::from_utf8_lossy(&line);
-        let left_out = if text.contains(GAP_MARK) { earlier_gap(&text) } else { one_line(&text, cap) };
+        let left_out = if is_gap(&line) { earlier_gap(&text) } else { one_line(&text, cap) };
         if let Some(left_out) = left_out {
             gap = Some(gap.map_or(left_out, |gap| gap.merge(left_out)));
         }
@@ -59,6 +60,10 @@ pub fn compact(path: &Path, head: u64, tail: u64, cap: u64) -> io::Result<(u64, 
     temporary.persist(path).map_err(|error| error.error)?;
     File::open(dir)?.sync_all()?;
     Ok((written, gap))
+}
+
+fn is_gap(line: &[u8]) -> bool {
+    line.windows(GAP_MARK.len()).any(|window| window == GAP_MARK.as_bytes())
 }
 
 /// The next line (with its newline) into `line`; false at the end.

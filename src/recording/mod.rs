@@ -25,7 +25,7 @@ pub use files::{LogFile, list, prune, sessions_dir};
 
 use crate::event::{ConnId, Event, EventKind, Ts};
 use crate::model::{Model, Summary};
-use crate::wire;
+use crate::wire::{self, SessionHeader};
 use files::{EXTENSION, file_safe};
 use pending::Pending;
 
@@ -62,13 +62,15 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Start a log for a session called `label`, after pruning old ones.
-    pub fn start(label: &str, cap: u64) -> io::Result<Recorder> {
+    /// Start a log for a session, after pruning old ones; its first line
+    /// is `header`.
+    pub fn start(header: &SessionHeader, cap: u64) -> io::Result<Recorder> {
         let dir = sessions_dir().ok_or_else(|| io::Error::other("no data directory (set WSMON_DATA_DIR)"))?;
-        Recorder::start_in(&dir, label, Ts::now(), cap)
+        Recorder::start_in(&dir, header, Ts::now(), cap)
     }
 
-    pub fn start_in(dir: &Path, label: &str, now: Ts, cap: u64) -> io::Result<Recorder> {
+    pub fn start_in(dir: &Path, header: &SessionHeader, now: Ts, cap: u64) -> io::Result<Recorder> {
+        let label = header.label.as_str();
         std::fs::create_dir_all(dir)?;
         if let Err(error) = prune(dir, KEEP_LOGS - 1, KEEP_BYTES) {
             tracing::warn!(%error, dir = %dir.display(), "could not prune old session logs");
@@ -81,7 +83,9 @@ impl Recorder {
             match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
                 Ok(file) => {
                     let out = writer(file);
-                    return Ok(Recorder { path, out, len: 0, cap, pending: Vec::new(), due: None });
+                    let mut recorder = Recorder { path, out, len: 0, cap, pending: Vec::new(), due: None };
+                    recorder.write_line(&wire::encode_session(header, now))?;
+                    return Ok(recorder);
                 }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(error) => return Err(error),
@@ -198,6 +202,10 @@ mod tests {
     use crate::close::{Class, Initiator};
     use crate::event::{CloseRecord, Traffic};
 
+    fn header(label: &str) -> SessionHeader {
+        SessionHeader { label: label.into(), waves: crate::model::WaveRules::default() }
+    }
+
     fn traffic(msgs: u64) -> EventKind {
         EventKind::Traffic(Traffic { msgs_in: msgs, bytes_in: msgs * 10, msgs_out: 0, bytes_out: 0 })
     }
@@ -216,7 +224,7 @@ mod tests {
     impl Session {
         fn new(connections: u32, cap: u64) -> Session {
             let dir = tempfile::tempdir().unwrap();
-            let recorder = Recorder::start_in(dir.path(), "t", Ts(0), cap).unwrap();
+            let recorder = Recorder::start_in(dir.path(), &header("t"), Ts(0), cap).unwrap();
             let mut session = Session { model: Model::default(), recorder, _dir: dir };
             for conn in 0..connections {
                 session.record(0, conn, EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into() });
@@ -245,6 +253,8 @@ mod tests {
         session.record(6_000, 0, EventKind::Removed);
         session.record(61_000, 1, traffic(2));
         let lines = lines(session.recorder.path());
+        assert_eq!((lines[0]["event"].as_str(), lines[0]["label"].as_str()), (Some("session"), Some("t")));
+        let lines = &lines[1..];
         let shown: Vec<(&str, &str, u64)> = lines
             .iter()
             .map(|l| (l["conn"].as_str().unwrap(), l["event"].as_str().unwrap(), l["msgs_in"].as_u64().unwrap_or(0)))
@@ -283,7 +293,8 @@ mod tests {
         }
         assert!(longest <= MIN_CAP, "{longest} bytes on disk, cap {MIN_CAP}");
         let lines = lines(session.recorder.path());
-        assert_eq!(lines[1]["reason"], "deploy 0", "the session's start stays");
+        assert_eq!(lines[0]["event"], "session", "the header stays");
+        assert_eq!(lines[2]["reason"], "deploy 0", "the session's start stays");
         assert_eq!(lines.last().unwrap()["reason"], "deploy 1999", "the latest close stays");
         let gaps: Vec<&serde_json::Value> = lines.iter().filter(|l| l["event"] == "log_gap").collect();
         assert_eq!(gaps.len(), 1, "one gap, merged");
@@ -295,8 +306,8 @@ mod tests {
     #[test]
     fn two_sessions_in_the_same_second_get_two_files() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Recorder::start_in(dir.path(), "prod / eu", Ts(1_795_000_000_000), DEFAULT_CAP).unwrap();
-        let second = Recorder::start_in(dir.path(), "prod / eu", Ts(1_795_000_000_000), DEFAULT_CAP).unwrap();
+        let first = Recorder::start_in(dir.path(), &header("prod / eu"), Ts(1_795_000_000_000), DEFAULT_CAP).unwrap();
+        let second = Recorder::start_in(dir.path(), &header("prod / eu"), Ts(1_795_000_000_000), DEFAULT_CAP).unwrap();
         assert_eq!(first.path().file_name().unwrap(), "2026-11-18T11-06-40Z-prod-eu.jsonl");
         assert_eq!(second.path().file_name().unwrap(), "2026-11-18T11-06-40Z-prod-eu-2.jsonl");
         let newest_first: Vec<PathBuf> = list(dir.path()).unwrap().into_iter().map(|log| log.path).collect();

@@ -24,9 +24,10 @@ pub use text_lines::{TextLines, describe, summary_text};
 
 use crate::engine::{Command, ConnSpec, Engine};
 use crate::event::{ConnId, Event, EventKind, Ts};
-use crate::model::{Model, Summary};
+use crate::model::{Model, Summary, WaveRules};
 use crate::recording::Recorder;
-use crate::replay::Replayed;
+use crate::replay::{Item, Replayed};
+use crate::wire::SessionHeader;
 
 /// Events taken from the engine per batch.
 const BATCH: usize = 4096;
@@ -67,12 +68,14 @@ pub struct Ended {
 }
 
 impl Session {
-    /// These connections, live. With `log`, the session is logged to a file
-    /// named after `label`, capped at that many bytes.
-    pub fn live(label: &str, specs: Vec<ConnSpec>, log: Option<u64>) -> Session {
+    /// These connections, live, their waves ending by `waves`. With `log`,
+    /// the session is logged to a file named after `label`, capped at that
+    /// many bytes.
+    pub fn live(label: &str, specs: Vec<ConnSpec>, log: Option<u64>, waves: WaveRules) -> Session {
         let mut session = Session::empty();
+        session.model = Model::with_wave_rules(waves);
         if let Some(cap) = log {
-            match Recorder::start(label, cap) {
+            match Recorder::start(&SessionHeader { label: label.to_string(), waves }, cap) {
                 Ok(recorder) => session.log = Some(recorder),
                 Err(error) => session.notices.push(format!("not logging this session: {error}")),
             }
@@ -89,11 +92,15 @@ impl Session {
     pub fn replay(path: &Path, outputs: &mut [&mut dyn Output]) -> io::Result<(Option<Session>, Replayed)> {
         let mut session = Session::empty();
         let mut failed = None;
-        let replayed = crate::replay::read(path, |event| {
-            session.model.apply(event);
-            for output in outputs.iter_mut() {
-                if let Err(error) = output.on_events(&session.model, std::slice::from_ref(event)) {
-                    failed.get_or_insert(error);
+        let replayed = crate::replay::read(path, |item| match item {
+            // The first line: the figures are made by the session's own rules.
+            Item::Header(header) => session.model = Model::with_wave_rules(header.waves),
+            Item::Event(event) => {
+                session.model.apply(event);
+                for output in outputs.iter_mut() {
+                    if let Err(error) = output.on_events(&session.model, std::slice::from_ref(event)) {
+                        failed.get_or_insert(error);
+                    }
                 }
             }
         })?;

@@ -24,6 +24,7 @@ use ratatui::crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use tokio::time::Instant;
 
 use crate::engine::{ConnOptions, ConnSpec, sleep_until_or_never};
+use crate::model::WaveRules;
 use crate::session::{ExitReport, Output, Session};
 use app::App;
 use effects::Surroundings;
@@ -42,8 +43,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
 /// What the screen shows.
 pub enum Source {
-    /// These connections, live; `log`: a session log capped at this many bytes.
-    Live { specs: Vec<ConnSpec>, log: Option<u64> },
+    /// These connections, live; `log`: a session log capped at this many
+    /// bytes; `waves`: when their waves end.
+    Live { specs: Vec<ConnSpec>, log: Option<u64>, waves: WaveRules },
     /// A replayed log; `notes`: what it left out, said when the replay opens.
     Replay { session: Box<Session>, notes: Vec<String> },
 }
@@ -70,8 +72,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     let mut guard = TerminalGuard::enter()?;
     let mut app = App::new(&options.label, options.defaults, Theme::from_env());
     let mut session = match options.source {
-        Source::Live { specs, log } => {
-            let mut session = Session::live(&options.label, Vec::new(), log);
+        Source::Live { specs, log, waves } => {
+            let mut session = Session::live(&options.label, Vec::new(), log, waves);
             for spec in specs {
                 let insecure = spec.options.tls.insecure;
                 app.added(session.add(spec), insecure);

@@ -22,6 +22,15 @@ impl Default for WaveRules {
     }
 }
 
+impl WaveRules {
+    /// The same rules for a fleet whose every delay is divided by
+    /// `divisor` (the demo's `--speed`).
+    pub fn sped_up(self, divisor: f64) -> WaveRules {
+        let scale = |ms: u64| (ms as f64 / divisor).round() as u64;
+        WaveRules { quiet_ms: scale(self.quiet_ms), ceiling_ms: scale(self.ceiling_ms) }
+    }
+}
+
 /// One service's part in a wave.
 #[derive(Debug, Clone, Default)]
 pub struct GroupFigures {
