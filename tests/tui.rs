@@ -188,7 +188,7 @@ async fn the_demo_shows_its_wave_reports_on_r_and_on_exit_and_its_log_replays() 
     let replay = ["replay".to_string(), logs[0].to_string_lossy().into_owned()];
     let mut running = launch_in(dirs, &replay);
     let text = running.screen.until("the replayed wave", wave_all_back).await;
-    assert!(text.contains("replay ") && text.contains("demo-seed-7"), "the title names the log:\n{text}");
+    assert!(text.contains("replay of demo (seed 7)"), "the title names the session:\n{text}");
     running.press(b"r");
     running.screen.until("a replay connects nothing", |text| text.contains("connects nothing")).await;
     running.press(b"q");

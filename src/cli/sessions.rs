@@ -100,6 +100,8 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let notes = replayed.left_out();
     let Some(report) = report.as_mut() else {
         let source = Source::Replay { session: Box::new(session), notes };
+        // A session log names its session; other logs are named by their file.
+        let label = replayed.label.map_or(label, |name| format!("replay of {name}"));
         let options =
             TuiOptions { source, label, defaults: ConnOptions::default(), profiles: Store::open()?, report: None };
         return tui(&runtime()?, options);
