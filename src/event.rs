@@ -153,7 +153,7 @@ pub struct HandshakeFailure {
 }
 
 /// Per-message counts since the previous `Traffic` of the same connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Traffic {
     pub msgs_in: u64,
     pub bytes_in: u64,

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::close::Class;
 use crate::engine::{ConnSpec, sleep_until_or_never};
+use crate::gates::Gates;
 use crate::model::{Summary, WaveRules};
 use crate::session::{ExitReport, JsonLines, Output, Session, TextLines};
 
@@ -28,7 +28,8 @@ pub struct WatchOptions {
     pub label: String,
     pub json: bool,
     pub duration: Option<Duration>,
-    pub fail_on: Vec<Class>,
+    /// What makes the exit status 1.
+    pub gates: Gates,
     /// Write a session log capped at this many bytes.
     pub log: Option<u64>,
     /// Write a report here at the end.
@@ -39,7 +40,7 @@ pub struct WatchOptions {
 
 pub struct WatchOutcome {
     pub summary: Summary,
-    /// A `--fail-on` class was seen.
+    /// A gate tripped (`--fail-on`, `--max-recovery`).
     pub failed: bool,
     /// The complete session log.
     pub log: Option<PathBuf>,
@@ -74,11 +75,14 @@ pub async fn watch(
             () = &mut stop => break,
         }
     }
-    let failed = options.fail_on.iter().any(|class| session.model().totals().class_count(*class) > 0);
     let mut outputs: Vec<&mut dyn Output> = vec![lines.as_mut()];
     outputs.extend(report.as_mut().map(|report| report as &mut dyn Output));
-    let ended = session.finish(&mut outputs, SHUTDOWN_GRACE).await?;
+    let ended = session.finish(&mut outputs, &options.gates, SHUTDOWN_GRACE).await?;
     tell(ended.notices);
+    for tripped in &ended.summary.tripped {
+        crate::tell!("wsmon: --{} tripped: {}", tripped.gate.replace('_', "-"), tripped.why.join("; "));
+    }
+    let failed = !ended.summary.tripped.is_empty();
     Ok(WatchOutcome { summary: ended.summary, failed, log: ended.log })
 }
 

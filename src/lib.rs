@@ -13,6 +13,7 @@ pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod format;
+pub mod gates;
 pub mod headless;
 pub mod limits;
 pub mod logging;

@@ -88,9 +88,45 @@ async fn fail_on_a_class_that_was_seen_exits_1() {
     let mut watch = Wsmon::start(&["watch", "--fail-on", "handshake,protocol_error", &url(address)]);
     let line = watch.until(|line| line.contains(" closed ")).await;
     assert!(line.contains("closed 1002 protocol error by server \"broken\" [peer_reported]"), "{line}");
-    assert_eq!(watch.interrupt().await.0, 1);
+    let (status, stderr) = watch.interrupt().await;
+    assert_eq!(status, 1);
     let summary = watch.seen.join("\n");
     assert!(summary.contains("protocol error peer_reported ×1"), "{summary}");
+    assert!(summary.contains("gate --fail-on tripped: protocol_error ×1"), "the summary says which class: {summary}");
+    assert!(stderr.contains("--fail-on tripped: protocol_error ×1"), "and stderr: {stderr}");
+}
+
+/// A connection that takes longer than --max-recovery to come back after
+/// a close trips the gate, named; one that stays open does not.
+#[tokio::test]
+async fn max_recovery_trips_on_a_slow_return_and_names_it() {
+    let restarting = closing_server(Some(1012), "deploy").await;
+    let steady = echo_server().await;
+    let (slow, fine) = (format!("api={}", url(restarting)), format!("chat={}", url(steady)));
+    let mut watch = Wsmon::start(&["watch", "--json", "--max-recovery", "200ms", &slow, &fine]);
+    // Back after the restart rule's 1–5 s: slower than 200 ms.
+    for _ in 0..2 {
+        watch.until(|line| event_is(line, "open", "api")).await;
+    }
+    let (status, stderr) = watch.interrupt().await;
+    assert_eq!(status, 1, "{stderr}");
+    let summary = json(watch.seen.last().unwrap());
+    let tripped = &summary["tripped"][0];
+    assert_eq!(tripped["gate"], "max_recovery", "{summary}");
+    let why = tripped["why"].as_array().unwrap();
+    assert!(why.len() == 1 && why[0].as_str().unwrap().starts_with("api "), "only api, named: {why:?}");
+    assert!(stderr.contains("--max-recovery tripped: api "), "{stderr}");
+    assert!(summary["traffic"].is_object(), "traffic is summed in the summary: {summary}");
+}
+
+#[tokio::test]
+async fn max_recovery_within_its_limit_exits_0() {
+    let steady = echo_server().await;
+    let mut watch = Wsmon::start(&["watch", "--json", "--max-recovery", "1s", &url(steady)]);
+    watch.until(|line| json(line)["event"] == "open").await;
+    let (status, stderr) = watch.interrupt().await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(json(watch.seen.last().unwrap()).get("tripped").is_none(), "nothing tripped, nothing said");
 }
 
 #[tokio::test]

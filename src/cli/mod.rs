@@ -111,6 +111,10 @@ pub struct WatchArgs {
     /// seen, e.g. --fail-on protocol_error,handshake
     #[arg(long, value_name = "CLASS,...", value_delimiter = ',', value_parser = parse_class)]
     fail_on: Vec<Class>,
+    /// Exit with status 1 if a connection took longer than this to come
+    /// back after a close (or is still down at the end), e.g. 30s
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    max_recovery: Option<Duration>,
     #[command(flatten)]
     session: SessionArgs,
 }

@@ -11,6 +11,7 @@ use super::profiles::select;
 use super::{BadInput, DemoArgs, ReplayArgs, WatchArgs, runtime};
 use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
+use crate::gates::Gates;
 use crate::headless::{self, WatchOptions};
 use crate::model::WaveRules;
 use crate::profile::Store;
@@ -55,7 +56,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             label,
             json: args.json,
             duration: args.duration,
-            fail_on: Vec::new(),
+            gates: Gates::default(),
             log: args.session.log(),
             report: args.session.report,
             waves,
@@ -110,7 +111,7 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         crate::tell!("wsmon: {}: {note}", path.display());
     }
     report.add_notes(notes);
-    runtime()?.block_on(session.finish(&mut [report], SHUTDOWN_NOTHING))?;
+    runtime()?.block_on(session.finish(&mut [report], &Gates::default(), SHUTDOWN_NOTHING))?;
     Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -161,7 +162,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         label: selection.label,
         json: args.json,
         duration: args.duration,
-        fail_on: args.fail_on,
+        gates: Gates { fail_on: args.fail_on, max_recovery: args.max_recovery },
         log: args.session.log(),
         report: args.session.report,
         waves: WaveRules::default(),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::close::{Cause, Class, Stage};
-use crate::event::{CloseRecord, ConnId, HandshakeFailure};
+use crate::event::{CloseRecord, ConnId, HandshakeFailure, Traffic};
 
 #[derive(Debug, Clone, Default)]
 pub struct Breakdown {
@@ -16,6 +16,8 @@ pub struct Breakdown {
     pub by_stage: [u64; Stage::ALL.len()],
     /// Protocol errors per cause, per connection: the 1002 panel.
     pub protocol_errors: BTreeMap<(Cause, ConnId), u64>,
+    /// Messages and bytes, every connection, the whole session.
+    pub traffic: Traffic,
 }
 
 impl Breakdown {

@@ -19,7 +19,7 @@ pub use breakdown::Breakdown;
 pub use connection::{CloseEntry, Connection, HISTORY_LIMIT, Shown, State};
 pub use groups::Groups;
 pub use stats::{Millis, Percentiles};
-pub use summary::{GroupSummary, ProblemSummary, ProtocolErrorCount, Summary, WaveSummary};
+pub use summary::{GroupSummary, ProblemSummary, ProtocolErrorCount, Summary, Tripped, WaveSummary};
 pub use waves::{GroupFigures, Problem, ProblemCount, Wave, WaveRules, Waves};
 
 use crate::close::{RuleKind, facts};
@@ -118,8 +118,8 @@ impl Model {
             EventKind::Removed => conn.state = State::Removed,
             EventKind::Rtt { rtt_ms } => conn.rtt_ms = Some(*rtt_ms),
             EventKind::RttSummary(rtt) => conn.rtt_ms = Some(rtt.last_ms),
-            // Counted in the output and the session log; nothing on screen shows it.
-            EventKind::Traffic(_) => {}
+            // The summary's totals; nothing on screen shows it yet.
+            EventKind::Traffic(delta) => self.totals.traffic.add(delta),
         }
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Model, Percentiles, Problem, State, Wave, WaveKind};
 use crate::close::{Cause, Class, Stage};
-use crate::event::{ConnId, Ts};
+use crate::event::{ConnId, Traffic, Ts};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -30,6 +30,21 @@ pub struct Summary {
     pub waves: Vec<WaveSummary>,
     /// Close → next open, over every close.
     pub recovery: Percentiles,
+    /// Messages and bytes over the session, every connection.
+    #[serde(default)]
+    pub traffic: Traffic,
+    /// The gates of `watch` that tripped (`--fail-on`, `--max-recovery`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tripped: Vec<Tripped>,
+}
+
+/// A gate that tripped, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tripped {
+    /// The flag: `fail_on` or `max_recovery`.
+    pub gate: String,
+    /// In words: "protocol_error ×2", "api-3 came back after 12s".
+    pub why: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +200,8 @@ impl Model {
             waves_total: self.waves().total(),
             waves: self.waves().recent().map(|wave| WaveSummary::of(wave, self, now)).collect(),
             recovery: self.recovery().figures(),
+            traffic: totals.traffic,
+            tripped: Vec::new(),
         }
     }
 }

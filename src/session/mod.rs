@@ -24,6 +24,7 @@ pub use text_lines::{TextLines, describe, summary_text};
 
 use crate::engine::{Command, ConnSpec, Engine};
 use crate::event::{ConnId, Event, EventKind, Ts};
+use crate::gates::Gates;
 use crate::model::{Model, Summary, WaveRules};
 use crate::recording::Recorder;
 use crate::replay::{Item, Replayed};
@@ -204,11 +205,18 @@ impl Session {
         }
     }
 
-    /// End the session: the figures as of now go to every output and close
-    /// the log; connections get `grace` to close politely.
-    pub async fn finish(mut self, outputs: &mut [&mut dyn Output], grace: Duration) -> io::Result<Ended> {
+    /// End the session: the figures as of now, with the verdicts of
+    /// `gates`, go to every output and close the log; connections get
+    /// `grace` to close politely.
+    pub async fn finish(
+        mut self,
+        outputs: &mut [&mut dyn Output],
+        gates: &Gates,
+        grace: Duration,
+    ) -> io::Result<Ended> {
         let at = self.now();
-        let summary = self.model.summary(at);
+        let mut summary = self.model.summary(at);
+        summary.tripped = gates.judge(&self.model, at);
         let result = outputs.iter_mut().try_for_each(|output| output.on_end(&self.model, &summary, at));
         self.engine.shutdown(grace).await;
         let log = match self.log.take().map(|log| log.finish(&self.model, &summary, at)) {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::Output;
 use crate::event::{Event, EventKind, Ts};
-use crate::format::{clock_ms, duration_ms, percentiles, wave_problems, wave_services};
+use crate::format::{clock_ms, duration_ms, percentiles, size, wave_problems, wave_services};
 use crate::model::{Model, Summary};
 use crate::text::escape;
 
@@ -77,9 +77,9 @@ pub fn describe(kind: &EventKind) -> Option<String> {
         EventKind::RttSummary(rtt) => {
             format!("rtt {:.1}/{:.1}/{:.1}ms over {} pings", rtt.min_ms, rtt.mean_ms, rtt.max_ms, rtt.count)
         }
-        EventKind::Traffic(t) => {
-            format!("traffic in {} msgs / {} B, out {} msgs / {} B", t.msgs_in, t.bytes_in, t.msgs_out, t.bytes_out)
-        }
+        // A line a second per connection is noise in a deploy gate's log:
+        // the summary has the totals.
+        EventKind::Traffic(_) => return None,
     })
 }
 
@@ -137,9 +137,23 @@ pub fn summary_text(summary: &Summary) -> String {
     if summary.recovery.count > 0 {
         out.push_str(&format!("  recovery after any close: {}\n", percentiles(&summary.recovery)));
     }
+    let traffic = &summary.traffic;
+    if !traffic.is_empty() {
+        out.push_str(&format!(
+            "  traffic: {} messages in ({}), {} out ({})\n",
+            traffic.msgs_in,
+            size(traffic.bytes_in),
+            traffic.msgs_out,
+            size(traffic.bytes_out)
+        ));
+    }
     if !summary.down_at_end.is_empty() {
         let names: Vec<_> = summary.down_at_end.iter().map(|name| escape(name).into_owned()).collect();
         out.push_str(&format!("  down at the end: {}\n", names.join(", ")));
+    }
+    for tripped in &summary.tripped {
+        let why: Vec<_> = tripped.why.iter().map(|why| escape(why).into_owned()).collect();
+        out.push_str(&format!("  gate --{} tripped: {}\n", tripped.gate.replace('_', "-"), why.join("; ")));
     }
     out
 }

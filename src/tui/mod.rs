@@ -24,6 +24,7 @@ use ratatui::crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use tokio::time::Instant;
 
 use crate::engine::{ConnOptions, ConnSpec, sleep_until_or_never};
+use crate::gates::Gates;
 use crate::model::WaveRules;
 use crate::session::{ExitReport, Output, Session};
 use app::App;
@@ -147,7 +148,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     drop(guard);
     let mut report = options.report.map(|path| ExitReport::new(&app.label, path));
     let mut outputs: Vec<&mut dyn Output> = report.iter_mut().map(|report| report as &mut dyn Output).collect();
-    let ended = session.finish(&mut outputs, SHUTDOWN_GRACE).await?;
+    let ended = session.finish(&mut outputs, &Gates::default(), SHUTDOWN_GRACE).await?;
     for notice in ended.notices {
         crate::tell!("wsmon: {notice}");
     }
