@@ -320,3 +320,14 @@ async fn a_line_feed_in_untrusted_text_never_starts_a_line() {
     assert_eq!(status, 0, "{stderr}");
     assert!(!forged(&stdout) && stdout.contains(r"x\nwsmon: forged"), "{stdout}");
 }
+
+/// The TUI with its output going to a pipe: one line that says what to
+/// use instead, not a screen drawn into the pipe.
+#[tokio::test]
+async fn the_tui_without_a_terminal_says_to_use_watch() {
+    let dirs = tempfile::tempdir().unwrap();
+    let (status, stdout, stderr) = run(dirs.path(), &["ws://127.0.0.1:9/"]).await;
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stdout.is_empty(), "nothing drawn: {stdout:?}");
+    assert!(stderr.contains("needs a terminal") && stderr.contains("wsmon watch"), "{stderr}");
+}

@@ -122,7 +122,8 @@ pub struct Connection {
     pub down_since: Option<Ts>,
     pub rtt_ms: Option<f64>,
     pub closes: u64,
-    pub last_failure: Option<HandshakeFailure>,
+    /// The last failed try since the connection was last open, and when.
+    pub last_failure: Option<(Ts, HandshakeFailure)>,
     /// The last ending was one a person should look at (a protocol error,
     /// an HTTP 4xx), as the reconnect policy decided; cleared when the
     /// connection opens again.

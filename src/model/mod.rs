@@ -64,6 +64,7 @@ impl Model {
                 conn.state = State::Open;
                 conn.opened_at = Some(at);
                 conn.attention = false;
+                conn.last_failure = None;
                 if let Some(down_since) = conn.down_since.take() {
                     self.recovery.record(at.millis_since(down_since));
                 }
@@ -94,7 +95,7 @@ impl Model {
             EventKind::HandshakeFailed(failure) => {
                 conn.down_since.get_or_insert(at);
                 conn.attention = RuleKind::for_handshake(failure.stage, failure.http_status).needs_attention();
-                conn.last_failure = Some(failure.clone());
+                conn.last_failure = Some((at, failure.clone()));
                 if let Some(entry) = conn.pending_close() {
                     entry.failed_tries += 1;
                 }

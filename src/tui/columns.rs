@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
 use super::theme::{Theme, symbol};
-use crate::close::short_name;
+use crate::close::{Stage, short_name};
 use crate::event::{EventKind, Ts};
 use crate::format::duration_ms;
 use crate::model::{Connection, State};
@@ -79,10 +79,7 @@ impl Column {
             }
             Column::Up => Cell::from(conn.opened_at.map_or("-".into(), |opened| duration_ms(now.millis_since(opened)))),
             Column::Rtt => Cell::from(conn.rtt_ms.map_or("-".into(), rtt_text)),
-            Column::LastClose => Cell::from(conn.last_close().map_or("-".into(), |entry| {
-                let (code, ago) = (entry.record.code, duration_ms(now.millis_since(entry.at)));
-                if context.wide { format!("{code} {} · {ago}", short_name(code)) } else { format!("{code} · {ago}") }
-            })),
+            Column::LastClose => Cell::from(last_ending(conn, context)),
             Column::Closes => Cell::from(conn.closes.to_string()),
             Column::Next => Cell::from(match conn.state {
                 State::Waiting { until } => duration_ms(until.millis_since(now)),
@@ -136,6 +133,26 @@ impl Column {
     pub fn next_sort(self) -> Column {
         let at = Column::SORTABLE.iter().position(|column| *column == self).unwrap_or(0);
         Column::SORTABLE[(at + 1) % Column::SORTABLE.len()]
+    }
+}
+
+/// The last close, or a failed try since (a 401 shows as `HTTP 401`).
+fn last_ending(conn: &Connection, context: &CellContext) -> String {
+    let ago = |at: Ts| duration_ms(context.now.millis_since(at));
+    let close = conn.last_close();
+    match &conn.last_failure {
+        Some((at, failure)) if close.is_none_or(|entry| entry.at <= *at) => {
+            let what = match (failure.stage, failure.http_status) {
+                (Stage::Http, Some(status)) => format!("HTTP {status}"),
+                (stage, _) => format!("{} failed", stage.as_str()),
+            };
+            format!("{what} · {}", ago(*at))
+        }
+        _ => close.map_or("-".into(), |entry| {
+            let code = entry.record.code;
+            let ago = ago(entry.at);
+            if context.wide { format!("{code} {} · {ago}", short_name(code)) } else { format!("{code} · {ago}") }
+        }),
     }
 }
 

@@ -2,7 +2,7 @@
 //! capture are taken on entry and given back on every way out — drop (quit
 //! or error), panic (hook), and SIGTERM (the loop ends, then drop).
 
-use std::io::{self, stdout};
+use std::io::{self, IsTerminal, stdout};
 
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -14,6 +14,11 @@ pub struct TerminalGuard {
 
 impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
+        if !stdout().is_terminal() {
+            return Err(io::Error::other(
+                "the screen needs a terminal, and stdout is not one: `wsmon watch` prints events to a pipe or a file",
+            ));
+        }
         // Installs a panic hook that restores raw mode and the screen.
         let terminal = ratatui::try_init()?;
         let restore_screen = std::panic::take_hook();

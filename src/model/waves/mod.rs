@@ -72,6 +72,11 @@ impl Waves {
         self.recent.back_mut().filter(|wave| wave.in_progress(now))
     }
 
+    /// The wave `conn` is down from, if any.
+    pub fn down_in(&self, conn: ConnId) -> Option<u32> {
+        self.members.get(conn.index()).filter(|m| m.down_since.is_some()).map(|m| m.wave)
+    }
+
     /// The connections a wave hit that are still down from it.
     pub fn still_down_in(&self, number: u32) -> impl Iterator<Item = ConnId> + '_ {
         let down =

@@ -31,15 +31,22 @@ pub struct Glance {
     pub totals: Totals,
     /// The soonest reconnect countdown, from now.
     pub next_reconnect_ms: Option<u64>,
+    /// The soonest countdown of a connection the current wave has down.
+    pub wave_next_ms: Option<u64>,
 }
 
 pub fn glance(model: &Model, now: Ts) -> Glance {
     let mut totals = Totals::default();
-    let mut next_reconnect_ms: Option<u64> = None;
-    for conn in model.connections() {
+    let (mut next_reconnect_ms, mut wave_next_ms): (Option<u64>, Option<u64>) = (None, None);
+    let wave = model.waves().current(now).map(|wave| wave.number);
+    let sooner = |next: &mut Option<u64>, left: u64| *next = Some(next.map_or(left, |next| next.min(left)));
+    for (index, conn) in model.connections().iter().enumerate() {
         if let State::Waiting { until } = conn.state {
             let left = until.millis_since(now);
-            next_reconnect_ms = Some(next_reconnect_ms.map_or(left, |next| next.min(left)));
+            sooner(&mut next_reconnect_ms, left);
+            if wave.is_some() && model.waves().down_in(crate::event::ConnId(index as u32)) == wave {
+                sooner(&mut wave_next_ms, left);
+            }
         }
         match conn.shown().counted_as() {
             Some(Shown::Attention) => totals.attention += 1,
@@ -50,7 +57,7 @@ pub fn glance(model: &Model, now: Ts) -> Glance {
             _ => {}
         }
     }
-    Glance { totals, next_reconnect_ms }
+    Glance { totals, next_reconnect_ms, wave_next_ms }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, t: &Totals, now: Ts) {
@@ -81,15 +88,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, t: &Totals, now: Ts) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// "Restart wave 2: 18 / 24 back · 6 waiting · next in 2.1s", while a wave runs.
-pub fn banner_text(model: &Model, now: Ts, next_reconnect_ms: Option<u64>) -> Option<String> {
+/// "Restart wave 2: 18 / 24 back · 6 down · of 40 connections · next
+/// reconnect in 2.1s", while a wave runs: its countdown is the wave's own.
+pub fn banner_text(model: &Model, now: Ts, glance: &Glance) -> Option<String> {
     let wave = model.waves().current(now)?;
     let kind = match wave.kind {
         WaveKind::Restart => "Restart wave",
         WaveKind::Abrupt => "Abrupt wave (connections dropped)",
     };
-    let mut text = format!(" {kind} {}: {} / {} back · {} down", wave.number, wave.back, wave.hit, wave.still_down());
-    if let Some(next) = next_reconnect_ms {
+    let t = &glance.totals;
+    let fleet = t.open + t.connecting + t.waiting + t.paused + t.attention;
+    let mut text = format!(
+        " {kind} {}: {} / {} back · {} down · of {fleet} connections",
+        wave.number,
+        wave.back,
+        wave.hit,
+        wave.still_down()
+    );
+    if let Some(next) = glance.wave_next_ms {
         text.push_str(&format!(" · next reconnect in {}", duration_ms(next)));
     }
     Some(text)

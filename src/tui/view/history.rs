@@ -34,7 +34,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
     let theme = app.theme;
     let conn = app.rows.selected.and_then(|id| model.connection(id));
     let title = match conn {
-        Some(conn) => format!(" {} · close history ({}) ", escape(&conn.name), conn.closes),
+        // The URL is on screen for whichever connection is selected.
+        Some(conn) => format!(" {} · {} · close history ({}) ", escape(&conn.name), escape(&conn.url), conn.closes),
         None => " Close history ".into(),
     };
     let border = if app.focus == Focus::History { theme.title() } else { theme.dim() };
@@ -44,7 +45,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
     let Some(conn) = conn else { return };
     if conn.history.is_empty() {
         let text = match &conn.last_failure {
-            Some(failure) => {
+            Some((_, failure)) => {
                 format!("No closes yet. Last failure: {} {}", failure.stage.as_str(), escape(&failure.detail))
             }
             None => "No closes yet.".into(),

@@ -33,13 +33,21 @@ use crate::model::Model;
 
 /// From this width on, the side panel stands beside the table.
 pub const WIDE: u16 = 110;
+/// Below this, the screen says it is too small instead of a jumble.
+const MIN_WIDTH: u16 = 40;
+const MIN_HEIGHT: u16 = 12;
 const SIDE_PANEL_WIDTH: u16 = 42;
 
 /// Draw everything; the app's rows must be up to date (`App::refresh`).
 pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
     let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!("terminal too small ({}×{}): wsmon needs {MIN_WIDTH}×{MIN_HEIGHT}", area.width, area.height);
+        frame.render_widget(ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        return Drawn::default();
+    }
     let glance = header::glance(model, now);
-    let banner = header::banner_text(model, now, glance.next_reconnect_ms);
+    let banner = header::banner_text(model, now, &glance);
     let history_height = if area.height >= 30 { 10 } else { 7 }.min(area.height.saturating_sub(6));
     let [header_area, banner_area, body, activity_area, bottom, footer_area] = Layout::vertical([
         Constraint::Length(1),

@@ -245,3 +245,29 @@ fn a_going_away_from_the_server_is_counted_with_the_restarts() {
     assert!(text.contains("Other closes 1") && text.contains("1013×1") && !text.contains("1001×1"), "{text}");
     assert!(text.contains("wave 1 · in progress"), "{text}");
 }
+
+#[test]
+fn a_terminal_too_small_to_draw_says_so() {
+    let text = fleet().draw(30, 8).backend().to_string();
+    assert!(text.contains("terminal too small (30×8)") && text.contains("40×12"), "{text}");
+}
+
+/// A failed handshake is the row's last ending: "HTTP 401", not the close
+/// before it, nor nothing.
+#[test]
+fn a_refused_upgrade_shows_its_status_in_the_row() {
+    let mut screen = Screen::new();
+    screen.add(0, "billing").event(
+        -3_000,
+        0,
+        EventKind::HandshakeFailed(HandshakeFailure {
+            stage: Stage::Http,
+            http_status: Some(401),
+            detail: "HTTP 401 Unauthorized".into(),
+        }),
+    );
+    screen.wait(-3_000, 0, 30_000);
+    let text = screen.draw(140, 34).backend().to_string();
+    let row = text.lines().find(|line| line.contains("billing")).unwrap();
+    assert!(row.contains("✖ attention") && row.contains("HTTP 401 · 3s"), "{row}");
+}
