@@ -21,6 +21,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// second at 10,000 connections) cost more CPU than everything else wsmon
 /// does; events still carry their own time, so nothing is lost but latency.
 const DRAIN_EVERY: Duration = Duration::from_millis(50);
+/// Outputs are told the time this often.
+const TICK: Duration = Duration::from_secs(1);
 
 pub struct WatchOptions {
     pub specs: Vec<ConnSpec>,
@@ -59,6 +61,9 @@ pub async fn watch(
     let deadline = options.duration.map(|duration| Instant::now() + duration);
     tokio::pin!(stop);
     let mut next_drain = Instant::now();
+    // What ends by time alone (a wave's quiet period) is told within a second.
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tell(session.take_notices());
         tokio::select! {
@@ -71,6 +76,7 @@ pub async fn watch(
             }
             // Woken to drain again, once the pause is over.
             () = tokio::time::sleep_until(next_drain), if Instant::now() < next_drain => {}
+            _ = tick.tick() => session.tick(&mut [lines.as_mut()])?,
             () = sleep_until_or_never(deadline) => break,
             () = &mut stop => break,
         }

@@ -267,3 +267,16 @@ async fn each_deployment_is_one_wave_back_whole_per_service() {
         assert!(services.iter().all(|(_, hit, back)| hit == back && *hit == CONNECTIONS as u64), "{wave}");
     }
 }
+
+/// `watch`'s readable lines tell a wave's end as it happens (its quiet
+/// period over, all back), with its services, not only in the summary.
+#[tokio::test]
+async fn readable_lines_tell_each_wave_as_it_ends() {
+    let args = ["demo", "--headless", "--no-log", "--seed", SEED, "--speed", "20", "--deployments", "1"];
+    let mut demo = Wsmon::start(&args);
+    let line = demo.until(|line| line.contains("wave 1 (restart) ended after")).await;
+    assert!(line.contains("24/24 back") && line.contains("api 8/8 back p95"), "{line}");
+    assert!(line.contains("chat 8/8") && line.contains("feed 8/8"), "{line}");
+    assert!(!demo.seen.iter().any(|line| line.contains(" traffic ")), "no traffic lines: {:#?}", demo.seen);
+    assert_eq!(demo.interrupt().await.0, 0);
+}

@@ -108,7 +108,8 @@ pub struct ProblemSummary {
 const STRAGGLERS_NAMED: usize = 100;
 
 impl WaveSummary {
-    fn of(wave: &Wave, model: &Model, now: Ts) -> WaveSummary {
+    /// `wave` as the summary tells it at `now`.
+    pub fn of(wave: &Wave, model: &Model, now: Ts) -> WaveSummary {
         let name = |conn: ConnId| model.connection(conn).map(|c| c.name.clone()).unwrap_or_default();
         let mut stragglers: Vec<String> = model.waves().still_down_in(wave.number).map(name).collect();
         stragglers.sort();

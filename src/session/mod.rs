@@ -39,6 +39,12 @@ pub trait Output {
     /// `events` were just applied to `model`, in this order.
     fn on_events(&mut self, model: &Model, events: &[Event]) -> io::Result<()>;
 
+    /// Time passed (about once a second): what ends by time alone, a wave
+    /// whose quiet period is over, shows now.
+    fn on_tick(&mut self, _model: &Model, _now: Ts) -> io::Result<()> {
+        Ok(())
+    }
+
     /// The session ended at `at`; `summary` holds the model's figures then.
     fn on_end(&mut self, model: &Model, summary: &Summary, at: Ts) -> io::Result<()>;
 }
@@ -196,6 +202,12 @@ impl Session {
         batch.clear();
         self.batch = batch;
         result
+    }
+
+    /// Hand the time to `outputs`.
+    pub fn tick(&mut self, outputs: &mut [&mut dyn Output]) -> io::Result<()> {
+        let now = self.now();
+        outputs.iter_mut().try_for_each(|output| output.on_tick(&self.model, now))
     }
 
     /// After a failure (a full disk) the session goes on unlogged, and says so.

@@ -2,21 +2,24 @@
 //! happened) and the summary for a person at the end. Text from the
 //! network is escaped.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use super::Output;
 use crate::event::{Event, EventKind, Ts};
 use crate::format::{clock_ms, duration_ms, percentiles, size, wave_problems, wave_services};
-use crate::model::{Model, Summary};
+use crate::model::{Model, Summary, WaveSummary};
 use crate::text::escape;
 
 pub struct TextLines<W: Write> {
     out: W,
+    /// Waves whose end has been told.
+    told: BTreeSet<u32>,
 }
 
 impl<W: Write> TextLines<W> {
     pub fn new(out: W) -> TextLines<W> {
-        TextLines { out }
+        TextLines { out, told: BTreeSet::new() }
     }
 }
 
@@ -29,10 +32,52 @@ impl<W: Write> Output for TextLines<W> {
         self.out.flush()
     }
 
+    /// A wave that ended gets a line of its own, with its services: a
+    /// deploy gate's log reads "wave 2 ended" without waiting for the end.
+    fn on_tick(&mut self, model: &Model, now: Ts) -> io::Result<()> {
+        let mut told_any = false;
+        for wave in model.waves().recent() {
+            let Some(ended) = wave.ended(now).filter(|_| !self.told.contains(&wave.number)) else { continue };
+            self.told.insert(wave.number);
+            let summary = WaveSummary::of(wave, model, now);
+            writeln!(self.out, "{} {}", clock_ms(ended), wave_line(&summary))?;
+            told_any = true;
+        }
+        // Waves the model no longer keeps cannot end again.
+        let oldest = model.waves().recent().next().map_or(0, |wave| wave.number);
+        self.told.retain(|number| *number >= oldest);
+        if told_any { self.out.flush() } else { Ok(()) }
+    }
+
     fn on_end(&mut self, _: &Model, summary: &Summary, _: Ts) -> io::Result<()> {
         write!(self.out, "{}", summary_text(summary))?;
         self.out.flush()
     }
+}
+
+/// "wave 2 (restart) ended after 8.2s: 24/24 back, recovery p50 … · api
+/// 8/8 back p95 3.1s · … · problems: close 1006 ×8 (chat-1, …)".
+fn wave_line(wave: &WaveSummary) -> String {
+    let mut line = format!(
+        "wave {} ({}) ended after {}: {}/{} back, recovery {}",
+        wave.number,
+        wave.kind.as_str(),
+        wave.duration_ms.map_or("-".into(), duration_ms),
+        wave.back,
+        wave.hit,
+        percentiles(&wave.recovery)
+    );
+    if wave.groups.len() > 1 {
+        line.push_str(&format!(" · {}", wave_services(wave)));
+    }
+    if !wave.problems.is_empty() {
+        line.push_str(&format!(" · problems: {}", wave_problems(wave)));
+    }
+    if !wave.stragglers.is_empty() {
+        let names: Vec<_> = wave.stragglers.iter().map(|name| escape(name).into_owned()).collect();
+        line.push_str(&format!(" · not back: {}", names.join(", ")));
+    }
+    line
 }
 
 /// One event in words; None for events the readable output leaves out.
