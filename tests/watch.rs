@@ -331,3 +331,23 @@ async fn the_tui_without_a_terminal_says_to_use_watch() {
     assert!(stdout.is_empty(), "nothing drawn: {stdout:?}");
     assert!(stderr.contains("needs a terminal") && stderr.contains("wsmon watch"), "{stderr}");
 }
+
+/// A profile's `[waves]` decides when a wave ends: with a quiet period of
+/// 300 ms, a one-connection restart is told as ended well before the 10 s
+/// default would allow.
+#[tokio::test]
+async fn a_profiles_wave_settings_end_its_waves() {
+    let server = RestartingServer::start(Duration::from_millis(100)).await;
+    let dirs = tempfile::tempdir().unwrap();
+    let profiles = dirs.path().join("config/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let profile =
+        format!("[waves]\nquiet = \"300ms\"\n\n[[connection]]\nname = \"api\"\nurl = \"{}\"\n", url(server.address));
+    std::fs::write(profiles.join("quick.toml"), profile).unwrap();
+    let mut watch = child::Wsmon::start_in(dirs, &["watch", "--profile", "quick"]);
+    watch.until(|line| line.contains("api open")).await;
+    server.restart();
+    let line = watch.until(|line| line.contains("wave 1 (restart) ended after")).await;
+    assert!(line.contains("1/1 back"), "{line}");
+    assert_eq!(watch.interrupt().await.0, 0);
+}

@@ -13,7 +13,6 @@ use crate::close::Class;
 use crate::engine::ConnOptions;
 use crate::engine::spec::{parse_header, parse_subprotocol, parse_target};
 use crate::format::parse_duration;
-use crate::model::WaveRules;
 use crate::profile::{ProfileError, Store};
 use crate::tui::{Source, TuiOptions};
 
@@ -328,10 +327,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Profile { action }) => profile_command(action),
         None => {
-            let Selection { specs, label, defaults } = select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
+            let Selection { specs, label, defaults, waves } =
+                select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
             ensure_open_files(specs.len())?;
             let options = TuiOptions {
-                source: Source::Live { specs, log: cli.session.log(), waves: WaveRules::default() },
+                source: Source::Live { specs, log: cli.session.log(), waves },
                 label,
                 defaults,
                 profiles: Store::open()?,

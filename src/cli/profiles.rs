@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::{ConnectionArgs, ProfileAction};
 use crate::engine::spec::{dedupe_names, default_name};
 use crate::engine::{ConnOptions, ConnSpec};
+use crate::model::WaveRules;
 use crate::profile::{ProfileError, Store};
 use crate::text::escape;
 
@@ -58,6 +59,8 @@ pub(super) struct Selection {
     pub label: String,
     /// Options for connections added later (TUI `a`).
     pub defaults: ConnOptions,
+    /// When waves end (a profile's `[waves]`).
+    pub waves: WaveRules,
 }
 
 pub(super) fn select(
@@ -68,12 +71,14 @@ pub(super) fn select(
     let mut defaults = ConnOptions::default();
     let mut specs = Vec::new();
     let mut label = crate::tui::app::AD_HOC.to_string();
+    let mut waves = WaveRules::default();
     if let Some(name) = profile {
         let store = Store::open()?;
         let (path, file) = store.load(name)?;
         specs = file.specs(&path, |options| flags.apply(options))?;
         crate::profile::apply_from(&file.defaults, path.parent().unwrap_or(std::path::Path::new(".")), &mut defaults);
         label = name.to_string();
+        waves = file.waves.rules();
     }
     flags.apply(&mut defaults);
     specs.extend(ad_hoc_specs(targets, &defaults));
@@ -82,7 +87,7 @@ pub(super) fn select(
     for (spec, name) in specs.iter_mut().zip(names) {
         spec.name = name;
     }
-    Ok(Selection { specs, label, defaults })
+    Ok(Selection { specs, label, defaults, waves })
 }
 
 /// Connection specs from command-line targets.

@@ -165,7 +165,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         gates: Gates { fail_on: args.fail_on, max_recovery: args.max_recovery },
         log: args.session.log(),
         report: args.session.report,
-        waves: WaveRules::default(),
+        waves: selection.waves,
     };
     run_watch(&runtime()?, options)
 }

@@ -326,6 +326,7 @@ url = "ws://127.0.0.1:9000/ws"
         let edge = profile("[[connection]]\nname = \"edge\"\nurl = \"ws://127.0.0.1:1/\"\nping_timeout = \"2s\"\n");
         let new = ProfileFile {
             defaults: old.defaults.clone(),
+            waves: old.waves.clone(),
             connections: vec![edge.connections[0].clone(), old.connections[1].clone(), old.connections[0].clone()],
         };
         let text = save_over(HAND_WRITTEN, &new);

@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::close::Class;
 use crate::engine::policy::{DelayRange, RuleSetting, Selector};
+use crate::model::WaveRules;
 
 /// One profile file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -20,8 +21,38 @@ use crate::engine::policy::{DelayRange, RuleSetting, Selector};
 pub struct ProfileFile {
     #[serde(default, skip_serializing_if = "Settings::is_empty")]
     pub defaults: Settings,
+    /// When the session's restart and abrupt waves end.
+    #[serde(default, skip_serializing_if = "WaveSettings::is_empty")]
+    pub waves: WaveSettings,
     #[serde(default, rename = "connection")]
     pub connections: Vec<ConnectionEntry>,
+}
+
+/// The `[waves]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaveSettings {
+    /// Once all its connections are back, a wave ends after this long
+    /// without another close of its kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet: Option<Human>,
+    /// A wave that never recovers ends this long after it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<Human>,
+}
+
+impl WaveSettings {
+    fn is_empty(&self) -> bool {
+        *self == WaveSettings::default()
+    }
+
+    /// wsmon's rules with these settings laid over them.
+    pub fn rules(&self) -> WaveRules {
+        let defaults = WaveRules::default();
+        let ms =
+            |setting: &Option<Human>, default| setting.as_ref().map_or(default, |human| human.0.as_millis() as u64);
+        WaveRules { quiet_ms: ms(&self.quiet, defaults.quiet_ms), ceiling_ms: ms(&self.ceiling, defaults.ceiling_ms) }
+    }
 }
 
 /// Timeouts, ping, size limit and reconnect rules: the `[defaults]` table,

@@ -170,7 +170,7 @@ impl ProfileFile {
         let mut inherited = ConnOptions::default();
         apply_from(defaults, base, &mut inherited);
         let connections = specs.iter().map(|spec| entry_over(spec, &inherited, base)).collect();
-        ProfileFile { defaults: defaults.clone(), connections }
+        ProfileFile { defaults: defaults.clone(), waves: Default::default(), connections }
     }
 }
 

@@ -18,7 +18,7 @@ use toml_edit::DocumentMut;
 
 use super::ProfileError;
 use super::edit;
-use super::format::{ProfileFile, Settings};
+use super::format::ProfileFile;
 use crate::engine::ConnSpec;
 
 const EXTENSION: &str = "toml";
@@ -87,7 +87,11 @@ impl Store {
     /// connection says only what differs from them (a hand-written profile
     /// keeps its structure, not just its comments).
     pub fn save_specs(&self, name: &str, specs: &[ConnSpec]) -> Result<PathBuf, ProfileError> {
-        self.save_with(name, |defaults| ProfileFile::from_specs_over(specs, defaults, &self.dir), write_all)
+        let build = |previous: &ProfileFile| ProfileFile {
+            waves: previous.waves.clone(),
+            ..ProfileFile::from_specs_over(specs, &previous.defaults, &self.dir)
+        };
+        self.save_with(name, build, write_all)
     }
 
     /// `save`, with the profile built from the `[defaults]` of the file
@@ -97,7 +101,7 @@ impl Store {
     fn save_with(
         &self,
         name: &str,
-        build: impl FnOnce(&Settings) -> ProfileFile,
+        build: impl FnOnce(&ProfileFile) -> ProfileFile,
         write: impl Fn(&mut fs::File, &[u8]) -> std::io::Result<()>,
     ) -> Result<PathBuf, ProfileError> {
         let path = self.path_of(name)?;
@@ -122,8 +126,8 @@ impl Store {
             }
             None => None,
         };
-        let no_defaults = Settings::default();
-        let profile = build(previous.as_ref().map_or(&no_defaults, |(file, _)| &file.defaults));
+        let nothing = ProfileFile::default();
+        let profile = build(previous.as_ref().map_or(&nothing, |(file, _)| file));
         let text = render(&path, &profile, previous.as_ref().map(|(_, text)| text.as_str()))?;
         if let Some(bytes) = &existing {
             replace_durably(&backup_path(&target), bytes, &write)?;

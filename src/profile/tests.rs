@@ -233,6 +233,7 @@ fn the_shipped_example_states_the_defaults_it_claims() {
     // who copies it changes nothing by accident.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/profiles/example.toml");
     let file = parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(file.waves.rules(), crate::model::WaveRules::default(), "[waves] states the defaults");
     let mut options = ConnOptions::default();
     let defaults = options.clone();
     let timing_only = Settings { reconnect: Default::default(), ..file.defaults.clone() };
@@ -295,6 +296,9 @@ const HAND_WRITTEN: &str = r#"# Our production fleet.
 
 [defaults]
 ping_interval = "5s"  # the proxy drops idle connections at 10s
+
+[waves]
+quiet = "30s"  # our deploys pause between services
 
 # The public API, behind the load balancer.
 [[connection]]

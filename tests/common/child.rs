@@ -22,7 +22,12 @@ pub struct Wsmon {
 
 impl Wsmon {
     pub fn start(args: &[&str]) -> Wsmon {
-        let dirs = tempfile::tempdir().expect("a temporary directory");
+        Wsmon::start_in(tempfile::tempdir().expect("a temporary directory"), args)
+    }
+
+    /// `start`, with config and data directories prepared by the caller
+    /// (a profile written first).
+    pub fn start_in(dirs: tempfile::TempDir, args: &[&str]) -> Wsmon {
         let mut child = command(dirs.path())
             .args(args)
             .stdout(Stdio::piped())
