@@ -72,7 +72,7 @@ fn draw_one_frame(c: &mut Criterion) {
     let now = Ts(T0 + 52_000);
     c.bench_function("draw one frame, 10,000 connections, 200x50", |b| {
         b.iter(|| {
-            let mut drawn = app.drawn;
+            let mut drawn = Default::default();
             terminal.draw(|frame| drawn = wsmon::tui::view::draw(frame, &app, &model, black_box(now))).expect("draws");
             app.laid_out(drawn);
         })

@@ -13,6 +13,7 @@ use ratatui::layout::{Position, Rect};
 use super::input::LineInput;
 use super::keys::{self, Action};
 use super::rows::Rows;
+use super::target::Target;
 use super::theme::Theme;
 use crate::engine::spec::{default_name, parse_target};
 use crate::engine::{Command, ConnOptions, ConnSpec};
@@ -71,13 +72,17 @@ pub struct Status {
 }
 
 /// What the last frame learned about the layout: where the table's rows
-/// are (for clicks and paging), which row is at their top, and whether a
-/// countdown is on screen (the screen then ticks faster).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// are (for clicks and paging), which row is at their top, whether a
+/// countdown is on screen (the screen then ticks faster), and the side
+/// panel's lines (what each counts), where it is and its first line shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Drawn {
     pub table_rows_area: Rect,
     pub table_offset: usize,
     pub counting_down: bool,
+    pub panel_area: Rect,
+    pub panel_targets: Vec<Option<Target>>,
+    pub panel_offset: usize,
 }
 
 pub struct App {
@@ -90,6 +95,8 @@ pub struct App {
     pub focus: Focus,
     /// Index into the selected connection's history, newest first.
     pub history_cursor: usize,
+    /// The side panel's line under the cursor.
+    pub panel_cursor: usize,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     pub drawn: Drawn,
@@ -111,6 +118,7 @@ impl App {
             rows: Rows::default(),
             focus: Focus::Table,
             history_cursor: 0,
+            panel_cursor: 0,
             overlay: None,
             status: None,
             drawn: Drawn::default(),
@@ -206,8 +214,14 @@ impl App {
 
     pub fn on_mouse(&mut self, mouse: MouseEvent, model: &Model) {
         match mouse.kind {
-            MouseEventKind::ScrollDown => self.move_by(3, model),
-            MouseEventKind::ScrollUp => self.move_by(-3, model),
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let delta = if mouse.kind == MouseEventKind::ScrollDown { 3 } else { -3 };
+                // The wheel scrolls what is under the pointer.
+                if self.drawn.panel_area.contains(Position::new(mouse.column, mouse.row)) {
+                    self.focus = Focus::Panel;
+                }
+                self.move_by(delta, model);
+            }
             MouseEventKind::Down(MouseButton::Left) => {
                 let area = self.drawn.table_rows_area;
                 if area.contains(Position::new(mouse.column, mouse.row)) {
@@ -256,11 +270,13 @@ impl App {
                         self.overlay = Some(Overlay::Explain(code));
                     }
                 }
-                Focus::Panel => {}
+                Focus::Panel => self.choose_panel_line(model),
             },
             Action::Back => {
                 if self.focus != Focus::Table {
                     self.focus = Focus::Table;
+                } else if self.rows.target.is_some() {
+                    self.rows.set_target(None);
                 } else if !self.rows.filter.is_empty() {
                     self.rows.set_filter(String::new());
                 }
@@ -352,7 +368,19 @@ impl App {
         }
     }
 
+    /// Enter on a side-panel line: the table shows what it counts.
+    fn choose_panel_line(&mut self, model: &Model) {
+        let Some(target) = self.drawn.panel_targets.get(self.panel_cursor).copied().flatten() else { return };
+        self.rows.set_target(Some(target));
+        self.focus = Focus::Table;
+        self.say(format!("showing {} (Esc shows all)", target.describe(model)), false);
+    }
+
     fn move_by(&mut self, delta: isize, model: &Model) {
+        if self.focus == Focus::Panel {
+            self.panel_cursor = step(self.panel_cursor, delta, self.drawn.panel_targets.len());
+            return;
+        }
         if self.focus == Focus::History {
             let len = self.selected_history_len(model);
             self.history_cursor = step(self.history_cursor, delta, len);

@@ -13,7 +13,8 @@ pub enum Action {
     Bottom,
     /// Move focus: table → history → side panel.
     NextFocus,
-    /// Enter: from a connection to its history; on a close, explain its code.
+    /// Enter: from a connection to its history; on a close, explain its code;
+    /// on a side-panel line, show the connections it counts.
     Open,
     /// Esc: close what is open, clear the filter, focus the table.
     Back,
@@ -96,14 +97,14 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[KeyCode::Enter],
         label: "Enter",
         action: Action::Open,
-        help: "open the close history; on a close, explain its code",
+        help: "history; explain a close; show whom a panel line counts",
         footer: Some("explain"),
     },
     Binding {
         keys: &[KeyCode::Esc],
         label: "Esc",
         action: Action::Back,
-        help: "close a popup, clear the filter, back to the connections",
+        help: "close a popup, clear the filter or panel choice, back to the table",
         footer: None,
     },
     Binding {

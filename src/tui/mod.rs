@@ -12,6 +12,7 @@ mod effects;
 pub mod input;
 pub mod keys;
 mod rows;
+pub mod target;
 mod terminal;
 pub mod theme;
 pub mod view;
@@ -27,7 +28,7 @@ use crate::engine::{ConnOptions, ConnSpec, sleep_until_or_never};
 use crate::gates::Gates;
 use crate::model::WaveRules;
 use crate::session::{ExitReport, Output, Session};
-use app::App;
+use app::{App, Drawn};
 use effects::Surroundings;
 use terminal::TerminalGuard;
 use theme::Theme;
@@ -104,7 +105,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
         if dirty && last_draw.is_none_or(|at| now >= at + FRAME) {
             let shown = session.now();
             app.refresh(session.model());
-            let mut drawn = app.drawn;
+            let mut drawn = Drawn::default();
             guard.terminal.draw(|frame| drawn = view::draw(frame, &app, session.model(), shown))?;
             app.laid_out(drawn);
             last_draw = Some(now);

@@ -3,6 +3,7 @@
 //! frame.
 
 use super::columns::Column;
+use super::target::Target;
 use crate::event::{ConnId, Event};
 use crate::model::{Model, Shown};
 
@@ -12,12 +13,14 @@ pub struct Rows {
     stale: bool,
     pub sort: Column,
     pub filter: String,
+    /// A side-panel line chosen with Enter: only what it counts is shown.
+    pub target: Option<Target>,
     pub selected: Option<ConnId>,
 }
 
 impl Default for Rows {
     fn default() -> Rows {
-        Rows { order: Vec::new(), stale: true, sort: Column::Name, filter: String::new(), selected: None }
+        Rows { order: Vec::new(), stale: true, sort: Column::Name, filter: String::new(), target: None, selected: None }
     }
 }
 
@@ -38,7 +41,7 @@ impl Rows {
 
     /// Whether `event` can change the order or what the filter matches.
     pub fn note(&mut self, event: &Event) {
-        let filtered = !self.filter.is_empty();
+        let filtered = !self.filter.is_empty() || self.target.is_some();
         if self.sort.moved_by(&event.kind) || (filtered && !event.kind.is_measurement()) {
             self.stale = true;
         }
@@ -47,6 +50,13 @@ impl Rows {
     pub fn sort_by(&mut self, column: Column) {
         self.sort = column;
         self.stale = true;
+    }
+
+    pub fn set_target(&mut self, target: Option<Target>) {
+        if self.target != target {
+            self.target = target;
+            self.stale = true;
+        }
     }
 
     pub fn set_filter(&mut self, filter: String) {
@@ -65,9 +75,11 @@ impl Rows {
         let needle = self.filter.to_lowercase();
         let connections = model.connections();
         self.order.clear();
+        let target = self.target;
         self.order.extend((0..connections.len() as u32).map(ConnId).filter(|id| {
             let conn = &connections[id.index()];
             conn.shown() != Shown::Removed
+                && target.is_none_or(|target| target.matches(model, *id, conn))
                 && (needle.is_empty()
                     || conn.name.to_lowercase().contains(&needle)
                     || conn.url.to_lowercase().contains(&needle)

@@ -64,29 +64,43 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
         header::render_banner(frame, banner_area, app, text);
     }
     let wide = area.width >= WIDE;
-    let table_area = if wide {
+    let (table_area, mut panel) = if wide {
         let [table_area, panel_area] =
             Layout::horizontal([Constraint::Min(40), Constraint::Length(SIDE_PANEL_WIDTH)]).areas(body);
-        side_panel::render(frame, panel_area, app, model, now);
-        table_area
+        (table_area, Some(side_panel::render(frame, panel_area, app, model, now)))
     } else {
-        body
+        (body, None)
     };
     let table = table::render(frame, table_area, app, model, now);
     activity::render(frame, activity_area, app, model, now);
     if !wide && app.focus == Focus::Panel {
-        side_panel::render(frame, bottom, app, model, now);
+        panel = Some(side_panel::render(frame, bottom, app, model, now));
     } else {
         history::render(frame, bottom, app, model, now);
     }
     footer::render(frame, footer_area, app);
     popup::render(frame, area, app, model);
+    let panel = panel.unwrap_or(side_panel::Shown { area: Rect::default(), targets: Vec::new(), offset: 0 });
     Drawn {
         table_rows_area: table.rows_area,
         table_offset: table.offset,
         // The loop ticks faster while a countdown is on screen.
         counting_down: glance.next_reconnect_ms.is_some(),
+        panel_area: panel.area,
+        panel_targets: panel.targets,
+        panel_offset: panel.offset,
     }
+}
+
+/// The first line to show of `rows`: the last frame's, moved just enough
+/// to keep the cursor in view, and never past the end.
+fn scrolled(offset: usize, cursor: Option<usize>, visible: usize, rows: usize) -> usize {
+    let offset = match cursor {
+        Some(cursor) if cursor < offset => cursor,
+        Some(cursor) if visible > 0 && cursor >= offset + visible => cursor + 1 - visible,
+        _ => offset,
+    };
+    offset.min(rows.saturating_sub(visible.max(1)))
 }
 
 /// A time of day for the screen, local unless the app shows UTC.

@@ -1,56 +1,95 @@
 //! The side panel: protocol errors (1002) by cause with the endpoints hit,
-//! service restarts (1012) by wave with recovery figures, other closes by
-//! code, and handshake failures by stage.
+//! restart waves with their services and problems, other closes by code,
+//! and handshake failures by stage. One line per thing counted, so each
+//! can be chosen (Tab to focus, j/k to move, Enter) to filter the table to
+//! the connections it counts (`tui::target`); it scrolls when it is longer
+//! than the screen.
 
 use std::collections::BTreeMap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
-use super::clock;
+use super::{clock, scrolled};
 use crate::close::{Cause, Stage, facts, short_name};
 use crate::event::{ConnId, Ts};
 use crate::format::{duration_ms, percentiles};
 use crate::model::{CloseKind, Model, Problem, Wave, WaveKind};
 use crate::text::escape;
 use crate::tui::app::{App, Focus};
+use crate::tui::target::Target;
 
 /// Endpoints named per cause; more are counted.
 const NAMES_PER_CAUSE: usize = 3;
 /// Past waves listed under the current one.
 const PAST_WAVES: usize = 3;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) {
-    let theme = app.theme;
-    let border = if app.focus == Focus::Panel { theme.title() } else { theme.dim() };
-    let block = Block::bordered().title(" Breakdown ").border_style(border);
-    let mut lines = protocol_errors(app, model);
-    lines.push(Line::raw(""));
-    lines.extend(restarts(app, model, now));
-    lines.push(Line::raw(""));
-    lines.extend(other_closes(app, model));
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+/// One line of the panel, and what it counts (headings count nothing).
+struct Entry {
+    line: Line<'static>,
+    target: Option<Target>,
 }
 
-fn heading(app: &App, text: &str, total: u64, kind: CloseKind) -> Line<'static> {
-    Line::from(vec![
+fn entry(line: Line<'static>, target: Option<Target>) -> Entry {
+    Entry { line, target }
+}
+
+/// What the panel showed: where, each line's target, the first line shown.
+pub struct Shown {
+    pub area: Rect,
+    pub targets: Vec<Option<Target>>,
+    pub offset: usize,
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) -> Shown {
+    let theme = app.theme;
+    let focused = app.focus == Focus::Panel;
+    let border = if focused { theme.title() } else { theme.dim() };
+    let block = Block::bordered().title(" Breakdown ").border_style(border);
+    let inner = block.inner(area);
+    let mut entries = protocol_errors(app, model);
+    entries.push(entry(Line::raw(""), None));
+    entries.extend(restarts(app, model, now));
+    entries.push(entry(Line::raw(""), None));
+    entries.extend(other_closes(app, model));
+    let visible = usize::from(inner.height);
+    let cursor = app.panel_cursor.min(entries.len().saturating_sub(1));
+    let offset = scrolled(app.drawn.panel_offset, focused.then_some(cursor), visible, entries.len());
+    let lines: Vec<Line<'static>> = entries
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(
+            |(i, entry)| {
+                if focused && i == cursor { entry.line.clone().style(theme.selected()) } else { entry.line.clone() }
+            },
+        )
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+    Shown { area, targets: entries.into_iter().map(|entry| entry.target).collect(), offset }
+}
+
+fn heading(app: &App, text: &str, total: u64, kind: CloseKind) -> Entry {
+    let line = Line::from(vec![
         Span::styled(text.to_string(), app.theme.title()),
         Span::styled(format!(" {total}"), app.theme.close_kind(kind)),
-    ])
+    ]);
+    entry(line, None)
 }
 
-fn protocol_errors(app: &App, model: &Model) -> Vec<Line<'static>> {
+fn protocol_errors(app: &App, model: &Model) -> Vec<Entry> {
     let totals = model.totals();
     let mut by_cause: BTreeMap<Cause, Vec<(ConnId, u64)>> = BTreeMap::new();
     for ((cause, conn), count) in &totals.protocol_errors {
         by_cause.entry(*cause).or_default().push((*conn, *count));
     }
     let total: u64 = totals.by_cause.iter().sum();
-    let mut lines = vec![heading(app, "Protocol errors (1002)", total, CloseKind::Protocol)];
+    let mut entries = vec![heading(app, "Protocol errors (1002)", total, CloseKind::Protocol)];
     if total == 0 {
-        lines.push(Line::styled(" none", app.theme.dim()));
+        entries.push(entry(Line::styled(" none", app.theme.dim()), None));
     }
     for (cause, mut conns) in by_cause {
         conns.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
@@ -63,13 +102,14 @@ fn protocol_errors(app: &App, model: &Model) -> Vec<Line<'static>> {
         if conns.len() > NAMES_PER_CAUSE {
             names.push(format!("+{}", conns.len() - NAMES_PER_CAUSE));
         }
-        lines.push(Line::raw(format!(" {:<24}{count:>4}", cause.as_str())));
-        lines.push(Line::styled(format!("   {}", names.join(", ")), app.theme.dim()));
+        let target = Some(Target::Cause(cause));
+        entries.push(entry(Line::raw(format!(" {:<24}{count:>4}", cause.as_str())), target));
+        entries.push(entry(Line::styled(format!("   {}", names.join(", ")), app.theme.dim()), target));
     }
-    lines
+    entries
 }
 
-fn restarts(app: &App, model: &Model, now: Ts) -> Vec<Line<'static>> {
+fn restarts(app: &App, model: &Model, now: Ts) -> Vec<Entry> {
     let totals = model.totals();
     let restart_codes: Vec<(u16, u64)> =
         totals.by_code.iter().filter(|(code, _)| facts(**code).restart).map(|(code, n)| (*code, *n)).collect();
@@ -79,18 +119,18 @@ fn restarts(app: &App, model: &Model, now: Ts) -> Vec<Line<'static>> {
         restart_codes.iter().filter(|(code, _)| *code != 1012).map(|(c, _)| c.to_string()).collect();
     codes.insert(0, "1012".into());
     let title = format!("Service restarts ({})", codes.join(", "));
-    let mut lines = vec![heading(app, &title, restarts, CloseKind::Restart)];
+    let mut entries = vec![heading(app, &title, restarts, CloseKind::Restart)];
     let waves = model.waves();
     if waves.total() == 0 {
-        lines.push(Line::styled(" no waves", app.theme.dim()));
+        entries.push(entry(Line::styled(" no waves", app.theme.dim()), None));
     }
     for wave in waves.recent().rev().take(PAST_WAVES + 1) {
-        lines.extend(wave_lines(app, model, wave, now));
+        entries.extend(wave_entries(app, model, wave, now));
     }
-    lines
+    entries
 }
 
-fn wave_lines(app: &App, model: &Model, wave: &Wave, now: Ts) -> Vec<Line<'static>> {
+fn wave_entries(app: &App, model: &Model, wave: &Wave, now: Ts) -> Vec<Entry> {
     let kind = match wave.kind {
         WaveKind::Restart => "",
         WaveKind::Abrupt => " abrupt",
@@ -106,52 +146,56 @@ fn wave_lines(app: &App, model: &Model, wave: &Wave, now: Ts) -> Vec<Line<'stati
             )
         }
     };
-    let mut lines = vec![
-        Line::raw(format!(" wave {}{kind}{state}", wave.number)),
-        Line::raw(format!("  {} hit · {} back · {} down", wave.hit, wave.back, wave.still_down())),
+    // "Who is still down" is one Enter away.
+    let down = Some(Target::WaveDown(wave.number));
+    let mut entries = vec![
+        entry(Line::raw(format!(" wave {}{kind}{state}", wave.number)), down),
+        entry(Line::raw(format!("  {} hit · {} back · {} down", wave.hit, wave.back, wave.still_down())), down),
     ];
     let figures = wave.recovery.figures();
     if figures.count > 0 {
-        lines.push(Line::raw(format!("  recovery {}", percentiles(&figures))));
+        entries.push(entry(Line::raw(format!("  recovery {}", percentiles(&figures))), down));
     }
-    // Per service: "api 8/8 · chat 8/8 · feed 7/8".
-    let groups: Vec<String> = wave
-        .groups
-        .iter()
-        .enumerate()
-        .filter(|(_, figures)| figures.hit > 0)
-        .map(|(group, figures)| {
-            format!("{} {}/{}", escape(model.groups().name(group as u32)), figures.back, figures.hit)
-        })
-        .collect();
+    // Per service, one line each, once there is more than one.
+    let groups: Vec<(usize, &crate::model::GroupFigures)> =
+        wave.groups.iter().enumerate().filter(|(_, figures)| figures.hit > 0).collect();
     if groups.len() > 1 {
-        lines.push(Line::raw(format!("  {}", groups.join(" · "))));
+        for (group, figures) in groups {
+            let name = escape(model.groups().name(group as u32)).into_owned();
+            let text = format!("  {name:<14} {}/{} back", figures.back, figures.hit);
+            entries.push(entry(Line::raw(text), Some(Target::Group(group as u32))));
+        }
     }
     for problem in &wave.problems {
         let what = match problem.problem {
             Problem::Close(code) => format!("{code} {}", short_name(code)),
             Problem::Handshake(stage) => format!("{} failure", stage.as_str()),
         };
-        lines.push(Line::styled(format!("  + {what} ×{}", problem.count), app.theme.error()));
+        let line = Line::styled(format!("  + {what} ×{}", problem.count), app.theme.error());
+        entries.push(entry(line, Some(Target::Problem(wave.number, problem.problem))));
     }
-    lines
+    entries
 }
 
-fn other_closes(app: &App, model: &Model) -> Vec<Line<'static>> {
+fn other_closes(app: &App, model: &Model) -> Vec<Entry> {
     let totals = model.totals();
-    let others: Vec<(&u16, &u64)> = totals.by_code.iter().filter(|(code, _)| !facts(**code).broken_down()).collect();
-    let count: u64 = others.iter().map(|(_, n)| **n).sum();
-    let others: Vec<String> = others.iter().map(|(code, count)| format!("{code}×{count}")).collect();
-    let mut lines = vec![heading(app, "Other closes", count, CloseKind::Other)];
-    lines.push(Line::raw(if others.is_empty() { " none".into() } else { format!(" {}", others.join(" ")) }));
-    if totals.handshake_failures > 0 {
-        let stages: Vec<String> = Stage::ALL
-            .iter()
-            .filter(|stage| totals.by_stage[stage.index()] > 0)
-            .map(|stage| format!("{}×{}", stage.as_str(), totals.by_stage[stage.index()]))
-            .collect();
-        lines.push(heading(app, "Handshake failures", totals.handshake_failures, CloseKind::Other));
-        lines.push(Line::raw(format!(" {}", stages.join(" "))));
+    let others: Vec<(u16, u64)> =
+        totals.by_code.iter().filter(|(code, _)| !facts(**code).broken_down()).map(|(c, n)| (*c, *n)).collect();
+    let count: u64 = others.iter().map(|(_, n)| n).sum();
+    let mut entries = vec![heading(app, "Other closes", count, CloseKind::Other)];
+    if others.is_empty() {
+        entries.push(entry(Line::raw(" none"), None));
     }
-    lines
+    for (code, count) in others {
+        let line = Line::raw(format!(" {code} {:<20}×{count}", short_name(code)));
+        entries.push(entry(line, Some(Target::Code(code))));
+    }
+    if totals.handshake_failures > 0 {
+        entries.push(heading(app, "Handshake failures", totals.handshake_failures, CloseKind::Other));
+        for stage in Stage::ALL.into_iter().filter(|stage| totals.by_stage[stage.index()] > 0) {
+            let line = Line::raw(format!(" {:<25}×{}", stage.as_str(), totals.by_stage[stage.index()]));
+            entries.push(entry(line, Some(Target::Stage(stage))));
+        }
+    }
+    entries
 }

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Row, Table};
 
+use super::scrolled;
 use crate::event::Ts;
 use crate::model::Model;
 use crate::tui::app::{App, Focus};
@@ -23,10 +24,11 @@ pub struct Placed {
 pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) -> Placed {
     let theme = app.theme;
     let order = app.rows.order();
+    let showing = app.rows.target.map(|target| format!(" · {}", target.describe(model))).unwrap_or_default();
     let title = format!(
-        " Connections ({}{}) · sorted by {} ",
+        " Connections ({}{}){showing} · sorted by {} ",
         order.len(),
-        if app.rows.filter.is_empty() { String::new() } else { " shown".into() },
+        if app.rows.filter.is_empty() && app.rows.target.is_none() { String::new() } else { " shown".into() },
         app.rows.sort.name()
     );
     let border = if app.focus == Focus::Table { theme.title() } else { theme.dim() };
@@ -58,15 +60,4 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
         frame.render_widget(Line::styled(hint, theme.dim()), rows_area);
     }
     Placed { rows_area, offset }
-}
-
-/// The first row to show: the last frame's, moved just enough to keep the
-/// selection in view, and never past the end.
-fn scrolled(offset: usize, selected: Option<usize>, visible: usize, rows: usize) -> usize {
-    let offset = match selected {
-        Some(selected) if selected < offset => selected,
-        Some(selected) if visible > 0 && selected >= offset + visible => selected + 1 - visible,
-        _ => offset,
-    };
-    offset.min(rows.saturating_sub(visible.max(1)))
 }

@@ -1,0 +1,53 @@
+//! What a side-panel line counts, as a filter for the table: Enter on "wave
+//! 3" shows the connections still down from it, on "masked_frame" those
+//! that broke that rule, on a service its connections, on a close code
+//! those that closed with it, on a handshake stage those failing there.
+
+use crate::close::{Cause, Stage, short_name};
+use crate::event::ConnId;
+use crate::model::{Connection, Model, Problem};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Cause(Cause),
+    /// Still down from this wave.
+    WaveDown(u32),
+    Group(u32),
+    /// One of a wave's problems (its first connections).
+    Problem(u32, Problem),
+    Code(u16),
+    Stage(Stage),
+}
+
+impl Target {
+    pub fn matches(self, model: &Model, id: ConnId, conn: &Connection) -> bool {
+        match self {
+            Target::Cause(cause) => model.totals().protocol_errors.contains_key(&(cause, id)),
+            Target::WaveDown(number) => model.waves().down_in(id) == Some(number),
+            Target::Group(group) => conn.group == group,
+            Target::Problem(number, problem) => model
+                .waves()
+                .recent()
+                .find(|wave| wave.number == number)
+                .and_then(|wave| wave.problems.iter().find(|counted| counted.problem == problem))
+                .is_some_and(|counted| counted.conns.contains(&id)),
+            Target::Code(code) => conn.history.iter().any(|entry| entry.record.code == code),
+            Target::Stage(stage) => conn.last_failure.as_ref().is_some_and(|(_, failure)| failure.stage == stage),
+        }
+    }
+
+    /// For the table's title: "showing: still down from wave 3".
+    pub fn describe(self, model: &Model) -> String {
+        match self {
+            Target::Cause(cause) => format!("1002 {}", cause.as_str()),
+            Target::WaveDown(number) => format!("still down from wave {number}"),
+            Target::Group(group) => format!("service {}", model.groups().name(group)),
+            Target::Problem(number, Problem::Close(code)) => format!("{code} during wave {number}"),
+            Target::Problem(number, Problem::Handshake(stage)) => {
+                format!("{} failures during wave {number}", stage.as_str())
+            }
+            Target::Code(code) => format!("closed with {code} {}", short_name(code)),
+            Target::Stage(stage) => format!("failing at {}", stage.as_str()),
+        }
+    }
+}
