@@ -64,7 +64,11 @@ fn launch(args: &[String]) -> Running {
 }
 
 fn launch_in(dirs: tempfile::TempDir, args: &[String]) -> Running {
-    let pty = native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
+    launch_sized(dirs, args, ROWS, COLS)
+}
+
+fn launch_sized(dirs: tempfile::TempDir, args: &[String], rows: u16, cols: u16) -> Running {
+    let pty = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut command = CommandBuilder::new(WSMON);
     command.args(args);
     command.env("TERM", "xterm-256color");
@@ -74,7 +78,7 @@ fn launch_in(dirs: tempfile::TempDir, args: &[String]) -> Running {
     drop(pty.slave);
 
     let size = |n: u16| std::num::NonZeroU16::new(n).expect("a real size");
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(size(ROWS), size(COLS), 0)));
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(size(rows), size(cols), 0)));
     let (notify, updates) = mpsc::unbounded_channel();
     let mut reader = pty.master.try_clone_reader().unwrap();
     let feed = Arc::clone(&parser);
@@ -254,4 +258,45 @@ async fn saving_a_hand_written_profile_with_shift_s_keeps_its_comments() {
     assert_eq!(saved, written, "nothing changed, so the file is the same, byte for byte");
     let backup = std::fs::read_to_string(profiles.join("staging.toml.bak")).unwrap();
     assert_eq!(backup, written, "the previous version is the backup");
+}
+
+/// The panel's line under the cursor (shown reversed), if the panel is on screen.
+fn panel_cursor(screen: &Screen) -> Option<String> {
+    let parser = screen.parser.lock().unwrap();
+    let screen = parser.screen();
+    let (rows, cols) = screen.size();
+    let (rows, cols) = (rows.get(), cols.get());
+    let line = |row: u16| screen.contents_between(row, 0, row, cols);
+    let title = (0..rows).find(|&row| line(row).contains("Breakdown"))?;
+    (title + 1..rows).find(|&row| screen.cell(row, 1).is_some_and(|cell| cell.inverse())).map(line)
+}
+
+/// At 80×24, during the demo's deployment: Tab twice reaches the side
+/// panel in the bottom pane, j moves its cursor to the wave, Enter narrows
+/// the table to the connections it counts and says so, Esc shows them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_80_by_24_a_wave_in_the_side_panel_narrows_the_table() {
+    let args: Vec<String> = ["demo", "--seed", "7", "--speed", "5", "--deployments", "1"].map(String::from).to_vec();
+    let mut running = launch_sized(tempfile::tempdir().unwrap(), &args, 24, 80);
+    running.screen.until("the deployment's wave", |text| text.contains("Restart wave 1")).await;
+    running.press(b"\t\t");
+    running.screen.until("the side panel in the bottom pane", |text| text.contains("Breakdown")).await;
+    for _ in 0..30 {
+        if panel_cursor(&running.screen).is_some_and(|line| line.contains(" wave 1")) {
+            break;
+        }
+        running.press(b"j");
+        // The next frame, with the cursor one line down.
+        tokio::time::timeout(LIMIT, running.screen.updates.recv()).await.expect("a frame");
+    }
+    let line = panel_cursor(&running.screen).expect("a cursor in the panel");
+    assert!(line.contains(" wave 1"), "the cursor reached the wave: {line}\n{}", running.screen.text());
+    running.press(b"\r");
+    let text =
+        running.screen.until("the table narrowed to the wave", |text| text.contains("still down from wave 1")).await;
+    assert!(text.contains("shown)"), "the title counts what is shown: {text}");
+    running.press(b"\x1b");
+    running.screen.until("every connection again", |text| text.contains("Connections (27)")).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
 }
