@@ -300,3 +300,23 @@ async fn at_80_by_24_a_wave_in_the_side_panel_narrows_the_table() {
     running.press(b"q");
     running.exits_cleanly().await;
 }
+
+/// The add prompt says inline why it refuses a URL (the same words as the
+/// command line), stays open to fix it, and renames a name already taken
+/// the way `watch` does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_add_prompt_explains_a_refusal_inline_and_renames_a_taken_name() {
+    let address = echo_server().await;
+    let mut running = launch(&[format!("api={}", url(address))]);
+    running.screen.until("the connection open", |text| text.contains("● open")).await;
+    running.press(b"ahttp://x\r");
+    let text = running.screen.until("the refusal beside the input", |text| text.contains("✖")).await;
+    let prompt = text.lines().find(|line| line.contains("add (URL or NAME=URL):")).expect("the prompt is still open");
+    assert!(prompt.contains("http://x") && prompt.contains("did you mean ws://x"), "{prompt}");
+    running.press(&[0x7f; 8]); // Backspace over "http://x"
+    running.press(format!("api={}\r", url(address)).as_bytes());
+    running.screen.until("the taken name renamed", |text| text.contains("added api#2 (api is taken)")).await;
+    running.screen.until("both open", |text| text.matches("● open").count() == 2).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}

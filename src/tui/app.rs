@@ -283,9 +283,13 @@ impl App {
             }
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::Filter => {
+                self.status = None;
                 self.overlay = Some(Overlay::Prompt(PromptKind::Filter, LineInput::with_text(&self.rows.filter)))
             }
-            Action::Add => self.overlay = Some(Overlay::Prompt(PromptKind::Add, LineInput::default())),
+            Action::Add => {
+                self.status = None;
+                self.overlay = Some(Overlay::Prompt(PromptKind::Add, LineInput::default()));
+            }
             Action::Sort => {
                 self.rows.sort_by(self.rows.sort.next_sort());
                 self.say(format!("sorted by {}", self.rows.sort.name()), false);
@@ -311,6 +315,7 @@ impl App {
                 }
             }
             Action::SaveProfile => {
+                self.status = None;
                 let name = if self.label == AD_HOC { "" } else { self.label.as_str() };
                 self.overlay = Some(Overlay::Prompt(PromptKind::SaveAs, LineInput::with_text(name)));
             }
@@ -356,7 +361,6 @@ impl App {
             PromptKind::Add => match parse_target(text.trim()) {
                 Ok((name, url)) => {
                     let name = name.unwrap_or_else(|| default_name(&url));
-                    self.say(format!("added {name}"), false);
                     vec![Effect::Add(Box::new(ConnSpec { name, url, options: self.defaults.clone() }))]
                 }
                 Err(error) => {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::app::{App, Effect};
 use crate::engine::ConnSpec;
+use crate::engine::spec::dedupe_names;
 use crate::profile::Store;
 use crate::session::{Session, write_report};
 
@@ -21,7 +22,15 @@ pub struct Surroundings {
 pub fn carry_out(effect: Effect, app: &mut App, session: &mut Session, surroundings: &Surroundings) {
     match effect {
         Effect::Command(id, command) => session.command(id, command),
-        Effect::Add(spec) => {
+        Effect::Add(mut spec) => {
+            // A name already in the set is renamed as `watch` renames it.
+            let mut names: Vec<String> = session.specs().map(|spec| spec.name.clone()).collect();
+            names.push(spec.name.clone());
+            dedupe_names(&mut names);
+            let name = names.pop().expect("the new name");
+            let renamed = if name == spec.name { String::new() } else { format!(" ({} is taken)", spec.name) };
+            app.say(format!("added {name}{renamed}"), false);
+            spec.name = name;
             let insecure = spec.options.tls.insecure;
             app.added(session.add(*spec), insecure);
         }

@@ -1,4 +1,5 @@
-//! The bottom line: key hints from the keymap, and the latest status.
+//! The bottom line: key hints from the keymap and the latest status, or an
+//! open prompt with why its input was refused.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -17,8 +18,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             PromptKind::Add => " add (URL or NAME=URL): ",
             PromptKind::SaveAs => " save as profile: ",
         };
-        let line = Line::from(vec![Span::styled(label, theme.key()), Span::raw(escape(input.text()).into_owned())]);
-        frame.render_widget(Paragraph::new(line), area);
+        let mut spans = vec![Span::styled(label, theme.key()), Span::raw(escape(input.text()).into_owned())];
+        // Why the input was refused, beside it: the prompt stays open to fix it.
+        if let Some(status) = app.status.as_ref().filter(|status| status.error) {
+            spans.push(Span::styled(format!("  ✖ {}", escape(&status.text)), theme.error()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
         let cursor_x = area.x + label.len() as u16 + input.cursor() as u16;
         frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
         return;
