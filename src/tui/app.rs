@@ -97,6 +97,8 @@ pub struct App {
     pub history_cursor: usize,
     /// The side panel's line under the cursor.
     pub panel_cursor: usize,
+    /// The table shows one row per service instead of per connection.
+    pub by_service: bool,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     pub drawn: Drawn,
@@ -119,6 +121,7 @@ impl App {
             focus: Focus::Table,
             history_cursor: 0,
             panel_cursor: 0,
+            by_service: false,
             overlay: None,
             status: None,
             drawn: Drawn::default(),
@@ -320,6 +323,7 @@ impl App {
                 self.overlay = Some(Overlay::Prompt(PromptKind::SaveAs, LineInput::with_text(name)));
             }
             Action::Report => return vec![Effect::WriteReport],
+            Action::Services => self.by_service = !self.by_service,
             Action::Quit => self.quit = true,
         }
         Vec::new()

@@ -28,6 +28,8 @@ pub enum Action {
     SaveProfile,
     /// Write a deployment report now.
     Report,
+    /// One row per service instead of one per connection, and back.
+    Services,
     Quit,
 }
 
@@ -120,6 +122,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Sort,
         help: "sort by name, state, closes, last close",
         footer: Some("sort"),
+    },
+    Binding {
+        keys: &[KeyCode::Char('v')],
+        label: "v",
+        action: Action::Services,
+        help: "one row per service (connections sharing an endpoint), or back",
+        footer: None,
     },
     Binding {
         keys: &[KeyCode::Char('a')],

@@ -19,6 +19,7 @@ mod footer;
 mod header;
 mod history;
 mod popup;
+mod services;
 mod side_panel;
 pub(crate) mod table;
 #[cfg(test)]
@@ -71,7 +72,12 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
     } else {
         (body, None)
     };
-    let table = table::render(frame, table_area, app, model, now);
+    let table = if app.by_service {
+        services::render(frame, table_area, app, model);
+        table::Placed { rows_area: Rect::default(), offset: app.drawn.table_offset }
+    } else {
+        table::render(frame, table_area, app, model, now)
+    };
     activity::render(frame, activity_area, app, model, now);
     if !wide && app.focus == Focus::Panel {
         panel = Some(side_panel::render(frame, bottom, app, model, now));

@@ -315,3 +315,24 @@ fn the_side_panel_scrolls_to_its_cursor() {
     assert!(screen.app.drawn.panel_offset > 0, "scrolled: {text}");
     assert!(text.contains("Handshake failures") || text.contains("tcp"), "the last lines in view: {text}");
 }
+
+/// `v`: one row per service, with its counts and how its last wave went.
+#[test]
+fn v_shows_one_row_per_service() {
+    let mut screen = fleet();
+    screen.key(KeyCode::Char('v'));
+    let text = screen.draw(140, 34).backend().to_string();
+    let row = |name: &str| {
+        let line = text.lines().find(|line| line.contains(&format!("│{name} "))).unwrap_or_else(|| panic!("{text}"));
+        let cells = line.split('│').nth(1).unwrap();
+        cells.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+    };
+    assert!(
+        row("api").starts_with("3 1 1 1 wave 1: 1/2 back p95 2.2s"),
+        "conns, open, waiting, attention: {}",
+        row("api")
+    );
+    assert!(row("chat").starts_with("1 0 1 0 -"), "{}", row("chat"));
+    screen.key(KeyCode::Char('v'));
+    assert!(screen.draw(140, 34).backend().to_string().contains("Connections (5)"), "v again: the connections");
+}

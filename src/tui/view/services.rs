@@ -1,0 +1,69 @@
+//! The table by service (`v`): one row per group of connections sharing an
+//! endpoint, with how many are open, waiting or need attention, and how
+//! the last wave that hit it went.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::widgets::{Block, Row, Table};
+
+use crate::format::duration_ms;
+use crate::model::{Model, Percentiles, Shown};
+use crate::text::escape;
+use crate::tui::app::{App, Focus};
+
+#[derive(Default)]
+struct Counts {
+    total: u32,
+    open: u32,
+    waiting: u32,
+    attention: u32,
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
+    let theme = app.theme;
+    let groups = model.groups();
+    let mut counts: Vec<Counts> = (0..groups.len()).map(|_| Counts::default()).collect();
+    for conn in model.connections() {
+        let Some(counts) = counts.get_mut(conn.group as usize) else { continue };
+        match conn.shown().counted_as() {
+            None => continue,
+            Some(Shown::Open) => counts.open += 1,
+            Some(Shown::Attention) => counts.attention += 1,
+            Some(Shown::Waiting | Shown::Connecting) => counts.waiting += 1,
+            Some(_) => {}
+        }
+        counts.total += 1;
+    }
+    let rows = counts.iter().enumerate().filter(|(_, counts)| counts.total > 0).map(|(group, counts)| {
+        Row::new([
+            escape(groups.name(group as u32)).into_owned(),
+            counts.total.to_string(),
+            counts.open.to_string(),
+            counts.waiting.to_string(),
+            counts.attention.to_string(),
+            last_wave(model, group),
+        ])
+    });
+    let widths = [
+        Constraint::Min(16),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(30),
+    ];
+    let header = Row::new(["SERVICE", "CONNS", "OPEN", "WAITING", "ATTENTION", "LAST WAVE"]).style(theme.title());
+    let border = if app.focus == Focus::Table { theme.title() } else { theme.dim() };
+    let block = Block::bordered().title(" Services (v: connections) ").border_style(border);
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1).block(block), area);
+}
+
+/// "wave 3: 8/8 back p95 3.1s", for the latest wave that hit the group.
+fn last_wave(model: &Model, group: usize) -> String {
+    let hit = model.waves().recent().rev().find_map(|wave| {
+        wave.groups.get(group).filter(|figures| figures.hit > 0).map(|figures| (wave.number, figures))
+    });
+    let Some((number, figures)) = hit else { return "-".into() };
+    let p95 = Percentiles::exact(&figures.recovery_ms).p95_ms.map(|ms| format!(" p95 {}", duration_ms(ms)));
+    format!("wave {number}: {}/{} back{}", figures.back, figures.hit, p95.unwrap_or_default())
+}
