@@ -351,3 +351,67 @@ async fn a_profiles_wave_settings_end_its_waves() {
     assert!(line.contains("1/1 back"), "{line}");
     assert_eq!(watch.interrupt().await.0, 0);
 }
+
+/// A backend that dies like `kill -9`: the connections it holds drop with
+/// no close frame, and it stops listening.
+struct Killable {
+    address: std::net::SocketAddr,
+    kill: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn killable_server() -> Killable {
+    let (listener, address) = listen().await;
+    let (kill, killed) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        tokio::select! {
+            () = async {
+                while let Ok((stream, _)) = listener.accept().await {
+                    if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
+                        held.push(ws);
+                    }
+                }
+            } => {}
+            _ = killed => {}
+        }
+        // Dropped together: the listener and every socket, with no close frame.
+    });
+    Killable { address, kill }
+}
+
+/// A rolling restart of one service while another's backend is killed:
+/// the restart is one wave, and the crash is reported apart, as the wave's
+/// problem with the connections it hit, not as more of the restart.
+#[tokio::test]
+async fn a_crash_during_a_restart_wave_is_reported_apart() {
+    let restarting = RestartingServer::start(Duration::from_millis(200)).await;
+    let crashing = killable_server().await;
+    let targets = [
+        format!("api-1={}", url(restarting.address)),
+        format!("api-2={}", url(restarting.address)),
+        format!("chat-1={}", url(crashing.address)),
+        format!("chat-2={}", url(crashing.address)),
+    ];
+    let mut args = vec!["watch", "--json"];
+    args.extend(targets.iter().map(String::as_str));
+    let mut watch = Wsmon::start(&args);
+    for name in ["api-1", "api-2", "chat-1", "chat-2"] {
+        watch.since(0, |line| event_is(line, "open", name)).await;
+    }
+    restarting.restart();
+    watch.until(|line| event_is(line, "closed", "api-1")).await;
+    crashing.kill.send(()).unwrap();
+    for name in ["chat-1", "chat-2"] {
+        let closed = json(&watch.since(0, |line| event_is(line, "closed", name)).await);
+        assert_eq!((closed["code"].as_u64(), closed["initiator"].as_str()), (Some(1006), Some("transport")));
+    }
+    let (status, stderr) = watch.interrupt().await;
+    assert_eq!(status, 0, "{stderr}");
+    let summary = json(watch.seen.last().unwrap());
+    let wave = &summary["waves"][0];
+    assert_eq!((wave["kind"].as_str(), wave["hit"].as_u64()), (Some("restart"), Some(2)), "{wave}");
+    let crash = wave["problems"].as_array().unwrap().iter().find(|problem| problem["what"] == "close 1006");
+    let crash = crash.unwrap_or_else(|| panic!("the crash is the wave's problem: {wave}"));
+    assert_eq!(crash["count"], 2, "{crash}");
+    assert_eq!(crash["conns"], serde_json::json!(["chat-1", "chat-2"]), "{crash}");
+}
