@@ -105,9 +105,14 @@ pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(Item<'_>)) -> io:
             }
             // The summary is recomputed from the events; its time ends the span.
             Ok(Decoded::Summary { at, .. }) => replayed.end = Some(at),
-            Ok(Decoded::Session(header)) => {
+            // A session's first line; another one later (logs joined with
+            // `cat`) would start a second model midway: skipped.
+            Ok(Decoded::Session(header)) if replayed.events == 0 && replayed.label.is_none() => {
                 each(Item::Header(&header));
                 replayed.label = Some(header.label);
+            }
+            Ok(Decoded::Session(_)) => {
+                replayed.skipped.push(Skipped { line: number, reason: "a second session header: logs joined?".into() });
             }
             Ok(Decoded::Gap(gap)) => replayed.gap = Some(replayed.gap.map_or(gap, |earlier| earlier.merge(gap))),
             Err(error) => {
@@ -196,5 +201,18 @@ mod tests {
             replay(format!("{OPEN}\n{CLOSED}\n").as_bytes()).1.left_out().is_empty(),
             "a whole log leaves nothing out"
         );
+    }
+
+    /// Two logs joined with `cat`: the second header would empty the model
+    /// midway; it is skipped, by number, and every event still counts.
+    #[test]
+    fn a_second_session_header_is_skipped() {
+        let header = crate::wire::SessionHeader { label: "a".into(), waves: crate::model::WaveRules::default() };
+        let line = crate::wire::encode_session(&header, Ts(0));
+        let log = format!("{line}\n{OPEN}\n{line}\n{CLOSED}\n");
+        let (model, replayed) = replay(log.as_bytes());
+        assert_eq!((replayed.events, model.totals().closes, model.connections().len()), (2, 1, 1));
+        assert_eq!(replayed.skipped.iter().map(|skipped| skipped.line).collect::<Vec<_>>(), [3]);
+        assert_eq!(replayed.label.as_deref(), Some("a"));
     }
 }

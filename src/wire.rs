@@ -191,8 +191,8 @@ impl LogGap {
         LogGap {
             from: self.from.min(later.from),
             to: self.to.max(later.to),
-            lines: self.lines + later.lines,
-            bytes: self.bytes + later.bytes,
+            lines: self.lines.saturating_add(later.lines),
+            bytes: self.bytes.saturating_add(later.bytes),
             cap_bytes: later.cap_bytes,
         }
     }
@@ -489,6 +489,8 @@ mod tests {
         assert_eq!(Replayer::default().decode(&line).unwrap(), Decoded::Gap(gap));
         let later = LogGap { from: Ts(70_000), to: Ts(90_000), lines: 10, bytes: 900, cap_bytes: 1 << 20 };
         assert_eq!(gap.merge(later), LogGap { from: Ts(1_000), to: Ts(90_000), lines: 1_210, bytes: 250_900, ..gap });
+        let huge = LogGap { lines: u64::MAX, bytes: u64::MAX, ..later };
+        assert_eq!((huge.merge(huge).lines, huge.merge(huge).bytes), (u64::MAX, u64::MAX), "a hostile log saturates");
     }
 
     #[test]

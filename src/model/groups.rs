@@ -9,6 +9,9 @@ use std::collections::HashMap;
 pub struct Groups {
     by_endpoint: HashMap<String, u32>,
     groups: Vec<Group>,
+    /// How many groups share each name: a name shared is not a name (and
+    /// `name` stays O(1), drawn for every service on every frame).
+    sharing: HashMap<String, u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,15 +27,29 @@ impl Groups {
         let endpoint = endpoint(url);
         let stem = stem(name);
         if let Some(&group) = self.by_endpoint.get(endpoint) {
-            let shared = &mut self.groups[group as usize].shared;
+            let shared = &self.groups[group as usize].shared;
             let common = common_prefix(shared, stem).len();
-            shared.truncate(stem_len(&shared[..common]));
+            let kept = stem_len(&shared[..common]);
+            if kept < shared.len() {
+                let old = shared.clone();
+                self.unshare(&old);
+                let shared = &mut self.groups[group as usize].shared;
+                shared.truncate(kept);
+                *self.sharing.entry(shared.clone()).or_default() += 1;
+            }
             return group;
         }
         let group = self.groups.len() as u32;
         self.by_endpoint.insert(endpoint.to_string(), group);
         self.groups.push(Group { endpoint: endpoint.to_string(), shared: stem.to_string() });
+        *self.sharing.entry(stem.to_string()).or_default() += 1;
         group
+    }
+
+    fn unshare(&mut self, name: &str) {
+        if let Some(count) = self.sharing.get_mut(name) {
+            *count -= 1;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -47,7 +64,7 @@ impl Groups {
     /// shares it too (or there is none); then the endpoint.
     pub fn name(&self, group: u32) -> &str {
         let Some(this) = self.groups.get(group as usize) else { return "" };
-        let clash = self.groups.iter().filter(|other| other.shared == this.shared).count() > 1;
+        let clash = self.sharing.get(&this.shared).is_some_and(|count| *count > 1);
         if this.shared.is_empty() || clash { without_scheme(&this.endpoint) } else { &this.shared }
     }
 }
@@ -100,5 +117,16 @@ mod tests {
         groups.join("ws://127.0.0.1:2/", "c1");
         assert_eq!(groups.name(0), "a.example.com/x", "nothing shared");
         assert_eq!((groups.name(1), groups.name(2)), ("127.0.0.1:1/", "127.0.0.1:2/"), "the same name twice");
+    }
+
+    /// A name that becomes shared only as a group's members arrive.
+    #[test]
+    fn a_name_shared_later_falls_back_to_the_endpoints() {
+        let mut groups = Groups::default();
+        groups.join("ws://h:1/", "api-1");
+        groups.join("ws://h:2/", "api-x");
+        assert_eq!((groups.name(0), groups.name(1)), ("api", "api-x"));
+        groups.join("ws://h:2/", "api-y"); // its members now share "api" too
+        assert_eq!((groups.name(0), groups.name(1)), ("h:1/", "h:2/"));
     }
 }

@@ -116,7 +116,10 @@ impl Model {
             EventKind::ReconnectOff { .. } => conn.state = State::Held,
             EventKind::Paused => conn.state = State::Paused,
             EventKind::Resumed => conn.state = State::Connecting,
-            EventKind::Removed => conn.state = State::Removed,
+            EventKind::Removed => {
+                conn.state = State::Removed;
+                self.waves.on_removed(id);
+            }
             EventKind::Rtt { rtt_ms } => conn.rtt_ms = Some(*rtt_ms),
             EventKind::RttSummary(rtt) => conn.rtt_ms = Some(rtt.last_ms),
             // The summary's totals; nothing on screen shows it yet.

@@ -158,9 +158,14 @@ impl App {
         self.quit
     }
 
-    /// Bring the row order up to date; call before drawing.
+    /// Bring the row order up to date; call before drawing. When the
+    /// selected connection left the rows, the history starts at its newest.
     pub fn refresh(&mut self, model: &Model) {
+        let before = self.rows.selected;
         self.rows.refresh(model);
+        if self.rows.selected != before {
+            self.history_cursor = 0;
+        }
     }
 
     /// What the frame just drawn learned.
@@ -220,8 +225,11 @@ impl App {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 let delta = if mouse.kind == MouseEventKind::ScrollDown { 3 } else { -3 };
                 // The wheel scrolls what is under the pointer.
-                if self.drawn.panel_area.contains(Position::new(mouse.column, mouse.row)) {
+                let pointer = Position::new(mouse.column, mouse.row);
+                if self.drawn.panel_area.contains(pointer) {
                     self.focus = Focus::Panel;
+                } else if self.drawn.table_rows_area.contains(pointer) {
+                    self.focus = Focus::Table;
                 }
                 self.move_by(delta, model);
             }
@@ -378,6 +386,8 @@ impl App {
 
     /// Enter on a side-panel line: the table shows what it counts.
     fn choose_panel_line(&mut self, model: &Model) {
+        // The panel may have shrunk under the cursor since it was moved.
+        self.panel_cursor = self.panel_cursor.min(self.drawn.panel_targets.len().saturating_sub(1));
         let Some(target) = self.drawn.panel_targets.get(self.panel_cursor).copied().flatten() else { return };
         self.rows.set_target(Some(target));
         self.focus = Focus::Table;

@@ -23,8 +23,10 @@ pub fn carry_out(effect: Effect, app: &mut App, session: &mut Session, surroundi
     match effect {
         Effect::Command(id, command) => session.command(id, command),
         Effect::Add(mut spec) => {
-            // A name already in the set is renamed as `watch` renames it.
-            let mut names: Vec<String> = session.specs().map(|spec| spec.name.clone()).collect();
+            // A name already taken is renamed as `watch` renames it; a removed
+            // connection's name stays taken, or its log lines and the new
+            // one's would be one connection in a replay.
+            let mut names: Vec<String> = session.model().connections().iter().map(|conn| conn.name.clone()).collect();
             names.push(spec.name.clone());
             dedupe_names(&mut names);
             let name = names.pop().expect("the new name");

@@ -132,6 +132,19 @@ impl Waves {
         }
     }
 
+    /// The user removed a connection: a wave no longer waits for it.
+    pub fn on_removed(&mut self, conn: ConnId) {
+        let Some(membership) = self.members.get_mut(conn.index()) else { return };
+        if membership.down_since.take().is_none() {
+            return;
+        }
+        let (number, group) = (membership.wave, membership.group);
+        if let Some(wave) = self.recent.iter_mut().rev().find(|wave| wave.number == number) {
+            wave.hit -= 1;
+            wave.group_mut(group).hit -= 1;
+        }
+    }
+
     fn start(&mut self, at: Ts, kind: WaveKind) {
         self.total += 1;
         if self.recent.len() == WAVES_KEPT {

@@ -177,3 +177,18 @@ fn a_deploy_during_an_abrupt_wave_starts_its_own_wave() {
     waves.on_open(Ts(900), C0);
     assert_eq!(waves.recent().next().unwrap().back, 1, "the crash's connections still count for it");
 }
+
+/// A connection removed while down from a wave: the wave no longer waits
+/// for it, nor names it as a straggler.
+#[test]
+fn a_removed_connection_does_not_hold_its_wave() {
+    let mut waves = Waves::default();
+    restart(&mut waves, 0, C0, API);
+    restart(&mut waves, 100, C1, API);
+    waves.on_open(Ts(2_000), C0);
+    waves.on_removed(C1);
+    let wave = waves.recent().next().unwrap();
+    assert_eq!((wave.hit, wave.back, wave.still_down(), wave.groups[0].hit), (1, 1, 0, 1));
+    assert_eq!(waves.still_down_in(1).count(), 0);
+    assert_eq!(wave.ended(Ts(100 + QUIET)), Some(Ts(2_000)), "ended once the quiet period is over");
+}
