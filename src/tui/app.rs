@@ -395,6 +395,10 @@ impl App {
     }
 
     fn move_by(&mut self, delta: isize, model: &Model) {
+        // The services view has no selection to move (v goes back).
+        if self.by_service && self.focus == Focus::Table {
+            return;
+        }
         if self.focus == Focus::Panel {
             self.panel_cursor = step(self.panel_cursor, delta, self.drawn.panel_targets.len());
             return;
