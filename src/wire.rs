@@ -243,7 +243,7 @@ fn encode(line: &Line) -> String {
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
-/// JSON's own escapes, plus `\uXXXX` for what a terminal might act on;
+/// JSON's own escapes, plus `\u009b`-style escapes for what a terminal might act on;
 /// otherwise the default (compact) formatting.
 struct TerminalSafe;
 
@@ -260,7 +260,7 @@ impl Formatter for TerminalSafe {
     }
 }
 
-/// `c` as JSON's `\uXXXX`, a surrogate pair beyond U+FFFF (tag characters).
+/// `c` as JSON's four-hex-digit `\u` escape, a surrogate pair beyond U+FFFF (tag characters).
 fn write_json_escape<W: ?Sized + io::Write>(writer: &mut W, c: char) -> io::Result<()> {
     for unit in c.encode_utf16(&mut [0; 2]) {
         write!(writer, "\\u{unit:04x}")?;
