@@ -43,7 +43,7 @@ fn fleet() -> Vec<Event> {
     for conn in 0..CONNECTIONS {
         let name = format!("svc-{:02}-conn-{conn:05}", conn % 40);
         let url = format!("wss://svc-{:02}.example.com/feed", conn % 40);
-        events.push(event(0, conn, EventKind::Added { name, url }));
+        events.push(event(0, conn, EventKind::Added { name, url, group: None }));
         events.push(event(1, conn, EventKind::Connecting { attempt: 1 }));
         events.push(event(5, conn, EventKind::Open { handshake_ms: 4, subprotocol: None }));
         events.push(event(1_000, conn, EventKind::Rtt { rtt_ms: 0.4 }));

@@ -76,6 +76,9 @@ pub enum EventKind {
     Added {
         name: String,
         url: String,
+        /// The service it belongs to, when a profile names one (else the
+        /// model groups it by endpoint).
+        group: Option<String>,
     },
     Connecting {
         attempt: u32,

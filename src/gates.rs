@@ -83,7 +83,7 @@ mod tests {
             })
         };
         for (conn, name) in ["api", "chat", "feed"].into_iter().enumerate() {
-            apply(0, conn as u32, EventKind::Added { name: name.into(), url: "ws://h/".into() });
+            apply(0, conn as u32, EventKind::Added { name: name.into(), url: "ws://h/".into(), group: None });
             apply(0, conn as u32, EventKind::Open { handshake_ms: 1, subprotocol: None });
         }
         apply(1_000, 0, close(1012, None));

@@ -207,7 +207,8 @@ mod tests {
     /// midway; it is skipped, by number, and every event still counts.
     #[test]
     fn a_second_session_header_is_skipped() {
-        let header = crate::wire::SessionHeader { label: "a".into(), waves: crate::model::WaveRules::default() };
+        let header =
+            crate::wire::SessionHeader { label: "a".into(), waves: Default::default(), groups: Default::default() };
         let line = crate::wire::encode_session(&header, Ts(0));
         let log = format!("{line}\n{OPEN}\n{line}\n{CLOSED}\n");
         let (model, replayed) = replay(log.as_bytes());

@@ -250,7 +250,11 @@ mod tests {
         let open = EventKind::Open { handshake_ms: 1, subprotocol: None };
         let names = ["api-1", "api-2", "proxy", "search|eu"];
         for (n, name) in names.iter().enumerate() {
-            model.apply(&event(0, n as u32, EventKind::Added { name: name.to_string(), url: "ws://h/".into() }));
+            model.apply(&event(
+                0,
+                n as u32,
+                EventKind::Added { name: name.to_string(), url: "ws://h/".into(), group: None },
+            ));
             model.apply(&event(0, n as u32, open.clone()));
         }
         for event in [

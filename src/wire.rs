@@ -7,7 +7,7 @@
 //! bidirectional overrides are written as `\u00XX` escapes too, so a log
 //! printed to a terminal cannot drive it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 
 use chrono::DateTime;
@@ -86,6 +86,9 @@ enum Body {
         label: String,
         wave_quiet_ms: u64,
         wave_ceiling_ms: u64,
+        /// Connection → the service a profile put it in (others go by endpoint).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        groups: BTreeMap<String, String>,
     },
     /// Session logs only: lines a capped log left out (see `recording`).
     LogGap {
@@ -211,12 +214,19 @@ pub fn encode_gap(gap: &LogGap) -> String {
 pub struct SessionHeader {
     pub label: String,
     pub waves: WaveRules,
+    /// Connection → the service a profile put it in.
+    pub groups: BTreeMap<String, String>,
 }
 
 /// A session log's first line.
 pub fn encode_session(header: &SessionHeader, at: Ts) -> String {
     let WaveRules { quiet_ms, ceiling_ms } = header.waves;
-    let body = Body::Session { label: header.label.clone(), wave_quiet_ms: quiet_ms, wave_ceiling_ms: ceiling_ms };
+    let body = Body::Session {
+        label: header.label.clone(),
+        wave_quiet_ms: quiet_ms,
+        wave_ceiling_ms: ceiling_ms,
+        groups: header.groups.clone(),
+    };
     encode(&Line { ts: at.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
 }
 
@@ -313,6 +323,8 @@ pub enum DecodeError {
 #[derive(Debug, Default)]
 pub struct Replayer {
     ids: HashMap<String, ConnId>,
+    /// From a session log's first line: connection → its profile's service.
+    groups: BTreeMap<String, String>,
 }
 
 impl Replayer {
@@ -321,9 +333,11 @@ impl Replayer {
         let at = parse_ts(&line.ts)?;
         let kind = match line.body {
             Body::Summary(summary) => return Ok(Decoded::Summary { at, summary }),
-            Body::Session { label, wave_quiet_ms, wave_ceiling_ms } => {
+            Body::Session { label, wave_quiet_ms, wave_ceiling_ms, groups } => {
                 let waves = WaveRules { quiet_ms: wave_quiet_ms, ceiling_ms: wave_ceiling_ms };
-                return Ok(Decoded::Session(SessionHeader { label, waves }));
+                // The connections it names are added to their services.
+                self.groups = groups.clone();
+                return Ok(Decoded::Session(SessionHeader { label, waves, groups }));
             }
             Body::LogGap { from, lines, bytes, cap_bytes } => {
                 return Ok(Decoded::Gap(LogGap { from: parse_ts(&from)?, to: at, lines, bytes, cap_bytes }));
@@ -333,7 +347,12 @@ impl Replayer {
         let mut events = Vec::with_capacity(2);
         let next = ConnId(self.ids.len() as u32);
         let conn = *self.ids.entry(line.conn.clone()).or_insert_with(|| {
-            events.push(Event { at, conn: next, kind: EventKind::Added { name: line.conn.clone(), url: line.url } });
+            let group = self.groups.get(&line.conn).cloned();
+            events.push(Event {
+                at,
+                conn: next,
+                kind: EventKind::Added { name: line.conn.clone(), url: line.url, group },
+            });
             next
         });
         events.push(Event { at, conn, kind });
@@ -457,7 +476,7 @@ mod tests {
         model.apply(&Event {
             at: Ts(0),
             conn: ConnId(0),
-            kind: EventKind::Added { name: "a".into(), url: "u".into() },
+            kind: EventKind::Added { name: "a".into(), url: "u".into(), group: None },
         });
         model.apply(&closed("bye"));
         let summary = model.summary(Ts(1_795_000_001_000));
@@ -473,8 +492,12 @@ mod tests {
 
     #[test]
     fn a_session_header_round_trips() {
-        let header =
-            SessionHeader { label: "demo (seed 7)".into(), waves: WaveRules { quiet_ms: 500, ceiling_ms: 15_000 } };
+        let groups = BTreeMap::from([("api-1".to_string(), "api".to_string())]);
+        let header = SessionHeader {
+            label: "demo (seed 7)".into(),
+            waves: WaveRules { quiet_ms: 500, ceiling_ms: 15_000 },
+            groups,
+        };
         let line = encode_session(&header, Ts(0));
         assert!(line.contains(r#""event":"session","label":"demo (seed 7)","wave_quiet_ms":500"#), "{line}");
         assert_eq!(Replayer::default().decode(&line).unwrap(), Decoded::Session(header));

@@ -93,7 +93,8 @@ fn a_full_disk_loses_no_session_log() {
     let data = dirs.path().join("data");
     let Some(_unmount) = mount_small_disk(&data, "256k") else { return };
     let sessions = data.join("sessions");
-    let header = wsmon::wire::SessionHeader { label: "t".into(), waves: wsmon::model::WaveRules::default() };
+    let header =
+        wsmon::wire::SessionHeader { label: "t".into(), waves: Default::default(), groups: Default::default() };
     let mut recorder = Recorder::start_in(&sessions, &header, Ts(0), MIN_CAP).unwrap();
     let mut model = wsmon::model::Model::default();
     let mut write = |recorder: &mut Recorder, ms: i64, kind: EventKind| {
@@ -102,7 +103,8 @@ fn a_full_disk_loses_no_session_log() {
         recorder.record(&model, &event, None)?;
         recorder.flush(&model, Ts(ms))
     };
-    write(&mut recorder, 0, EventKind::Added { name: "c".into(), url: "ws://127.0.0.1:1/".into() }).unwrap();
+    write(&mut recorder, 0, EventKind::Added { name: "c".into(), url: "ws://127.0.0.1:1/".into(), group: None })
+        .unwrap();
     let mut ms = 0;
     // Up to just under the cap (about 100 bytes a line).
     while std::fs::metadata(recorder.path()).unwrap().len() < MIN_CAP - 2_048 {

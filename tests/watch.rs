@@ -415,3 +415,45 @@ async fn a_crash_during_a_restart_wave_is_reported_apart() {
     assert_eq!(crash["count"], 2, "{crash}");
     assert_eq!(crash["conns"], serde_json::json!(["chat-1", "chat-2"]), "{crash}");
 }
+
+/// A profile's `group` puts connections to different endpoints in one
+/// service, in the live summary and in the replay of the session log.
+#[tokio::test]
+async fn a_profiles_groups_are_the_services_live_and_replayed() {
+    let (one, two) = (
+        RestartingServer::start(Duration::from_millis(100)).await,
+        RestartingServer::start(Duration::from_millis(100)).await,
+    );
+    let dirs = tempfile::tempdir().unwrap();
+    let profiles = dirs.path().join("config/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let connection = |name: &str, server: &RestartingServer| {
+        format!("[[connection]]\nname = \"{name}\"\nurl = \"{}\"\ngroup = \"payments\"\n\n", url(server.address))
+    };
+    let profile = format!("[waves]\nquiet = \"300ms\"\n\n{}{}", connection("pay-eu", &one), connection("pay-us", &two));
+    std::fs::write(profiles.join("pay.toml"), profile).unwrap();
+    let mut watch = child::Wsmon::start_in(dirs, &["watch", "--json", "--profile", "pay"]);
+    for name in ["pay-eu", "pay-us"] {
+        watch.since(0, |line| event_is(line, "open", name)).await;
+    }
+    let mark = watch.seen.len();
+    one.restart();
+    two.restart();
+    for name in ["pay-eu", "pay-us"] {
+        watch.since(mark, |line| event_is(line, "open", name)).await;
+    }
+    assert_eq!(watch.interrupt().await.0, 0);
+    let summary = json(watch.seen.last().unwrap());
+    let groups = &summary["waves"][0]["groups"];
+    assert_eq!((groups[0]["name"].as_str(), groups[0]["hit"].as_u64()), (Some("payments"), Some(2)), "{summary}");
+    assert_eq!(groups.as_array().unwrap().len(), 1, "one service, though two endpoints: {groups}");
+
+    let sessions = watch.dirs.path().join("data/sessions");
+    let log = std::fs::read_dir(&sessions).unwrap().next().unwrap().unwrap().path();
+    let report = watch.dirs.path().join("replayed.json");
+    let (status, _, stderr) =
+        run(watch.dirs.path(), &["replay", log.to_str().unwrap(), "--report", report.to_str().unwrap()]).await;
+    assert_eq!(status, 0, "{stderr}");
+    let replayed = json(&std::fs::read_to_string(&report).unwrap());
+    assert_eq!(replayed["waves"][0]["groups"], *groups, "the replay groups them the same way");
+}

@@ -47,7 +47,8 @@ impl Engine {
     pub fn add(&mut self, spec: impl Into<Arc<ConnSpec>>) -> ConnId {
         let spec = spec.into();
         let id = ConnId(self.commands.len() as u32);
-        let added = EventKind::Added { name: spec.name.clone(), url: spec.url.to_string() };
+        let group = spec.options.group.clone();
+        let added = EventKind::Added { name: spec.name.clone(), url: spec.url.to_string(), group };
         // The receiver may be gone while the app exits; then nobody is listening.
         let _ = self.events.send(Event { at: Ts::now(), conn: id, kind: added });
         let (commands, receiver) = inbox::inbox();

@@ -40,6 +40,8 @@ pub struct ConnOptions {
     /// Reconnect delays are divided by this: 1 keeps the rules' times; the
     /// demo's `--speed` plays a deployment faster with the same rules.
     pub delay_divisor: f64,
+    /// The service it belongs to (a profile's `group`); None: its endpoint.
+    pub group: Option<String>,
 }
 
 impl Default for ConnOptions {
@@ -57,6 +59,7 @@ impl Default for ConnOptions {
             rules: Rules::default(),
             tls: TlsOptions::default(),
             delay_divisor: 1.0,
+            group: None,
         }
     }
 }

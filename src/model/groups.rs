@@ -52,6 +52,20 @@ impl Groups {
         }
     }
 
+    /// The group a profile names: its name is the name given.
+    pub fn join_named(&mut self, name: &str) -> u32 {
+        // Not an endpoint: a URL always has "://".
+        let key = format!("group {name}");
+        if let Some(&group) = self.by_endpoint.get(&key) {
+            return group;
+        }
+        let group = self.groups.len() as u32;
+        self.by_endpoint.insert(key.clone(), group);
+        self.groups.push(Group { endpoint: key, shared: name.to_string() });
+        *self.sharing.entry(name.to_string()).or_default() += 1;
+        group
+    }
+
     pub fn len(&self) -> usize {
         self.groups.len()
     }

@@ -46,8 +46,8 @@ impl Model {
     pub fn apply(&mut self, event: &Event) {
         let at = event.at;
         let id = event.conn;
-        if let EventKind::Added { name, url } = &event.kind {
-            self.add(id, name, url);
+        if let EventKind::Added { name, url, group } = &event.kind {
+            self.add(id, name, url, group.as_deref());
             return;
         }
         // `Added` is internal (a log does not carry it), so the span starts
@@ -127,13 +127,16 @@ impl Model {
         }
     }
 
-    fn add(&mut self, id: ConnId, name: &str, url: &str) {
+    fn add(&mut self, id: ConnId, name: &str, url: &str, group: Option<&str>) {
         if self.connections.len() <= id.index() {
             let placeholder = Connection::new(String::new(), String::new());
             self.connections.resize(id.index() + 1, placeholder);
         }
         let mut conn = Connection::new(name.to_string(), url.to_string());
-        conn.group = self.groups.join(url, name);
+        conn.group = match group {
+            Some(group) => self.groups.join_named(group),
+            None => self.groups.join(url, name),
+        };
         self.connections[id.index()] = conn;
     }
 

@@ -13,7 +13,8 @@ impl Script {
     fn new(names: &[&str]) -> Script {
         let mut model = Model::default();
         for (i, name) in names.iter().enumerate() {
-            let kind = EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i) };
+            let kind =
+                EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i), group: None };
             model.apply(&Event { at: Ts(0), conn: ConnId(i as u32), kind });
         }
         Script { model }

@@ -101,6 +101,10 @@ impl Settings {
 pub struct ConnectionEntry {
     pub name: String,
     pub url: WsUrl,
+    /// The service it belongs to, for waves' breakdowns; without it,
+    /// connections sharing an endpoint are one service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Values may hold `${ENV_VAR}`: expanded only when connecting.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,

@@ -146,6 +146,7 @@ impl ProfileFile {
                 options.subprotocols = entry.subprotocols.clone();
                 options.origin = entry.origin.clone();
                 options.send_on_open = entry.send_on_open.clone();
+                options.group = entry.group.clone();
                 cli(&mut options);
                 if let Some(variable) = missing_variables(&options.headers, &env).first() {
                     return Err(ProfileError::Invalid {
@@ -185,6 +186,7 @@ fn entry_over(spec: &ConnSpec, inherited: &ConnOptions, base: &Path) -> Connecti
         subprotocols: options.subprotocols.clone(),
         origin: options.origin.clone(),
         send_on_open: options.send_on_open.clone(),
+        group: options.group.clone(),
         connect_timeout: differs(options.connect_timeout, inherited.connect_timeout),
         ping_interval: (options.ping_interval != inherited.ping_interval)
             .then(|| Human(options.ping_interval.unwrap_or_default())),

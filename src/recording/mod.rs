@@ -203,7 +203,7 @@ mod tests {
     use crate::event::{CloseRecord, Traffic};
 
     fn header(label: &str) -> SessionHeader {
-        SessionHeader { label: label.into(), waves: crate::model::WaveRules::default() }
+        SessionHeader { label: label.into(), waves: crate::model::WaveRules::default(), groups: Default::default() }
     }
 
     fn traffic(msgs: u64) -> EventKind {
@@ -227,7 +227,11 @@ mod tests {
             let recorder = Recorder::start_in(dir.path(), &header("t"), Ts(0), cap).unwrap();
             let mut session = Session { model: Model::default(), recorder, _dir: dir };
             for conn in 0..connections {
-                session.record(0, conn, EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into() });
+                session.record(
+                    0,
+                    conn,
+                    EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into(), group: None },
+                );
             }
             session
         }

@@ -82,7 +82,10 @@ impl Session {
         let mut session = Session::empty();
         session.model = Model::with_wave_rules(waves);
         if let Some(cap) = log {
-            match Recorder::start(&SessionHeader { label: label.to_string(), waves }, cap) {
+            // The services profiles named, so a replay groups connections the same way.
+            let groups =
+                specs.iter().filter_map(|spec| Some((spec.name.clone(), spec.options.group.clone()?))).collect();
+            match Recorder::start(&SessionHeader { label: label.to_string(), waves, groups }, cap) {
                 Ok(recorder) => session.log = Some(recorder),
                 Err(error) => session.notices.push(format!("not logging this session: {error}")),
             }

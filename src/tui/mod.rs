@@ -75,10 +75,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     let mut app = App::new(&options.label, options.defaults, Theme::from_env());
     let mut session = match options.source {
         Source::Live { specs, log, waves } => {
-            let mut session = Session::live(&options.label, Vec::new(), log, waves);
-            for spec in specs {
-                let insecure = spec.options.tls.insecure;
-                app.added(session.add(spec), insecure);
+            let insecure: Vec<bool> = specs.iter().map(|spec| spec.options.tls.insecure).collect();
+            let session = Session::live(&options.label, specs, log, waves);
+            // The engine numbers connections in the order they are added.
+            for (index, insecure) in insecure.into_iter().enumerate() {
+                app.added(crate::event::ConnId(index as u32), insecure);
             }
             session
         }

@@ -21,7 +21,8 @@ impl Ui {
         let mut ui =
             Ui { app: App::new("test", ConnOptions::default(), Theme { color: false }), model: Model::default() };
         for (i, name) in names.iter().enumerate() {
-            let kind = EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i) };
+            let kind =
+                EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i), group: None };
             ui.apply(0, i as u32, kind);
             ui.apply(1, i as u32, EventKind::Open { handshake_ms: 1, subprotocol: None });
         }

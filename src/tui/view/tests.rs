@@ -43,7 +43,7 @@ impl Screen {
         // api-1 and api-2 are one service: one endpoint.
         let service = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
         let url = format!("wss://{service}.example.com/feed");
-        self.event(-600_000, conn, EventKind::Added { name: name.into(), url })
+        self.event(-600_000, conn, EventKind::Added { name: name.into(), url, group: None })
     }
 
     fn open(&mut self, offset_ms: i64, conn: u32) -> &mut Screen {
