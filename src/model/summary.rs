@@ -138,7 +138,12 @@ impl WaveSummary {
                     Problem::Handshake(stage) => format!("handshake {}", stage.as_str()),
                 },
                 count: counted.count,
-                conns: counted.conns.iter().map(|conn| name(*conn)).collect(),
+                // By name, like every list of the summary: the same in a replay.
+                conns: {
+                    let mut names: Vec<String> = counted.conns.iter().map(|conn| name(*conn)).collect();
+                    names.sort();
+                    names
+                },
             })
             .collect();
         WaveSummary {
