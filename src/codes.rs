@@ -8,6 +8,16 @@ use crate::catalogue::{self, Explanation};
 use crate::close::Class;
 use crate::engine::policy::default_rule;
 
+/// What wsmon does after a failed handshake of this stage and status.
+pub fn failure_policy_line(stage: crate::close::Stage, http_status: Option<u16>) -> String {
+    let kind = crate::close::RuleKind::for_handshake(stage, http_status);
+    let mut text = default_rule(kind).describe();
+    if kind.needs_attention() {
+        text.push_str("; the row is marked as needing attention");
+    }
+    text
+}
+
 /// What wsmon does when a connection ends with this code, written from
 /// the policy itself.
 pub fn policy_line(explanation: &Explanation) -> String {

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod demo;
 pub mod engine;
 pub mod event;
+pub mod failures;
 pub mod format;
 pub mod gates;
 pub mod headless;

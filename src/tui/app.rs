@@ -51,6 +51,8 @@ pub enum Overlay {
     Help,
     /// The catalogue's explanation of a close code.
     Explain(u16),
+    /// A failed handshake explained (a connection that never opened).
+    ExplainFailure(crate::close::Stage, Option<u16>),
     ConfirmRemove(ConnId),
     /// Save as this profile name, which exists already?
     ConfirmOverwrite(String),
@@ -208,7 +210,7 @@ impl App {
                 }
                 _ => Vec::new(),
             },
-            Some(overlay @ (Overlay::Help | Overlay::Explain(_))) => {
+            Some(overlay @ (Overlay::Help | Overlay::Explain(_) | Overlay::ExplainFailure(..))) => {
                 let closes =
                     matches!(keys::action_for(key), Some(Action::Back | Action::Help | Action::Quit | Action::Open));
                 if !closes {
@@ -279,6 +281,8 @@ impl App {
                 Focus::History => {
                     if let Some(code) = self.selected_history_code(model) {
                         self.overlay = Some(Overlay::Explain(code));
+                    } else if let Some((_, failure)) = self.selected_failure(model) {
+                        self.overlay = Some(Overlay::ExplainFailure(failure.stage, failure.http_status));
                     }
                 }
                 Focus::Panel => self.choose_panel_line(model),
@@ -426,6 +430,13 @@ impl App {
 
     fn selected_history_len(&self, model: &Model) -> usize {
         self.rows.selected.and_then(|id| model.connection(id)).map_or(0, |conn| conn.history.len())
+    }
+
+    /// The failed try of the selected connection, when it has no close yet
+    /// (an endpoint that never opened: a 401).
+    fn selected_failure<'m>(&self, model: &'m Model) -> Option<&'m (Ts, crate::event::HandshakeFailure)> {
+        let conn = model.connection(self.rows.selected?)?;
+        conn.history.is_empty().then_some(conn.last_failure.as_ref()).flatten()
     }
 
     /// The code of the close under the history cursor (newest first).

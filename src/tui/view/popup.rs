@@ -17,6 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
     match &app.overlay {
         Some(Overlay::Help) => help(frame, area, app),
         Some(Overlay::Explain(code)) => explain(frame, area, app, *code),
+        Some(Overlay::ExplainFailure(stage, status)) => explain_failure(frame, area, app, *stage, *status),
         Some(Overlay::ConfirmRemove(id)) => {
             let name = model.connection(*id).map(|conn| escape(&conn.name).into_owned()).unwrap_or_default();
             let text = vec![
@@ -67,6 +68,19 @@ fn explain(frame: &mut Frame, area: Rect, app: &App, code: u16) {
     lines.push(Line::styled("Esc closes", app.theme.dim()));
     let title = format!(" {code} {} ", facts.name);
     show(frame, centered(area, 76, 22), &title, lines);
+}
+
+fn explain_failure(frame: &mut Frame, area: Rect, app: &App, stage: crate::close::Stage, status: Option<u16>) {
+    let explanation = crate::failures::explain(stage, status);
+    let section = |label: &'static str, text: String| {
+        vec![Line::styled(label, app.theme.title()), Line::raw(format!("  {text}")), Line::raw("")]
+    };
+    let mut lines = vec![Line::raw(format!("the opening handshake failed at stage {}", stage.as_str())), Line::raw("")];
+    lines.extend(section("What it means", explanation.meaning.to_string()));
+    lines.extend(section("What to do", explanation.action.to_string()));
+    lines.extend(section("What wsmon does", crate::codes::failure_policy_line(stage, status)));
+    lines.push(Line::styled("Esc closes", app.theme.dim()));
+    show(frame, centered(area, 76, 18), &format!(" {} ", explanation.title), lines);
 }
 
 fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) {

@@ -336,3 +336,23 @@ fn v_shows_one_row_per_service() {
     screen.key(KeyCode::Char('v'));
     assert!(screen.draw(140, 34).backend().to_string().contains("Connections (5)"), "v again: the connections");
 }
+
+/// An endpoint that never opened (401): Enter on it, Enter in its history,
+/// and the failure is explained like a close code, with wsmon's policy.
+#[test]
+fn a_refused_upgrade_is_explained_like_a_close_code() {
+    let mut screen = Screen::new();
+    let refused =
+        HandshakeFailure { stage: Stage::Http, http_status: Some(401), detail: "HTTP 401 Unauthorized".into() };
+    screen.add(0, "billing").event(-3_000, 0, EventKind::HandshakeFailed(refused));
+    screen.draw(120, 34); // the first frame selects the first row
+    screen.key(KeyCode::Enter).key(KeyCode::Enter);
+    let text = screen.draw(120, 34).backend().to_string();
+    assert!(text.contains(" HTTP 401 ") && text.contains("credentials are missing"), "{text}");
+    assert!(
+        text.contains("first try after 30s") && text.contains("needing attention"),
+        "the policy's own words: {text}"
+    );
+    screen.key(KeyCode::Esc);
+    assert!(!screen.draw(120, 34).backend().to_string().contains("credentials are missing"), "Esc closes it");
+}

@@ -1,0 +1,59 @@
+//! A failed opening handshake explained, like a close code: what the stage
+//! and HTTP status mean and what to do. The reconnect line is written from
+//! the policy (`codes::failure_policy_line`), so it never disagrees.
+
+use crate::close::Stage;
+
+pub struct FailureExplanation {
+    pub title: String,
+    pub meaning: &'static str,
+    pub action: &'static str,
+}
+
+pub fn explain(stage: Stage, http_status: Option<u16>) -> FailureExplanation {
+    let (meaning, action) = match (stage, http_status) {
+        (Stage::Dns, _) => {
+            ("The host name did not resolve.", "Check the URL's host and the resolver (a typo, a missing record).")
+        }
+        (Stage::Tcp, _) => (
+            "No TCP connection: refused, unreachable or reset. During a deploy: the server is not listening yet.",
+            "If it lasts, check that the service runs and listens on that port, and firewalls between.",
+        ),
+        (Stage::Tls, _) => (
+            "The TLS handshake failed: an untrusted or expired certificate, a name mismatch, or a protocol the server refuses.",
+            "Check the certificate chain and name; a private CA goes in --ca-file (or tls.ca_file).",
+        ),
+        (Stage::Timeout, _) => (
+            "A stage of the connection took longer than --connect-timeout.",
+            "Check the network path and the server's load; raise --connect-timeout if it is slow by design.",
+        ),
+        (Stage::Http, Some(101)) => (
+            "The server answered 101 but broke RFC 6455 §4.1 (a missing Upgrade or Connection header, a wrong accept key, an unrequested subprotocol): usually a proxy or a broken server.",
+            "Read the detail for the rule; check proxies between wsmon and the server.",
+        ),
+        (Stage::Http, Some(401 | 403)) => (
+            "The server refused the upgrade: the credentials are missing, wrong or expired, or not allowed here.",
+            "Check the Authorization header and the variable it expands (${TOKEN}); a token may have expired.",
+        ),
+        (Stage::Http, Some(404)) => {
+            ("The path does not exist on that server.", "Check the URL's path (and the proxy's routes).")
+        }
+        (Stage::Http, Some(400..=499)) => (
+            "The server refused the request as made (a client error).",
+            "Read the detail: a header, an origin or a subprotocol it wants.",
+        ),
+        (Stage::Http, Some(500..=599)) => (
+            "The server, or a gateway in front of it, failed (5xx). During a deploy: the backend is not ready yet.",
+            "If it lasts, check the backend and the gateway's logs.",
+        ),
+        (Stage::Http, _) => (
+            "The HTTP upgrade failed without a usable answer.",
+            "Read the detail; check that the endpoint speaks WebSocket.",
+        ),
+    };
+    let title = match (stage, http_status) {
+        (Stage::Http, Some(status)) => format!("HTTP {status}"),
+        _ => format!("{} failure", stage.as_str()),
+    };
+    FailureExplanation { title, meaning, action }
+}
