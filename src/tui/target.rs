@@ -6,6 +6,7 @@
 use crate::close::{Cause, Stage, short_name};
 use crate::event::ConnId;
 use crate::model::{Connection, Model, Problem};
+use crate::text::escape;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -41,7 +42,8 @@ impl Target {
         match self {
             Target::Cause(cause) => format!("1002 {}", cause.as_str()),
             Target::WaveDown(number) => format!("still down from wave {number}"),
-            Target::Group(group) => format!("service {}", model.groups().name(group)),
+            // A profile or a replayed log names the service: anyone's text.
+            Target::Group(group) => format!("service {}", escape(model.groups().name(group))),
             Target::Problem(number, Problem::Close(code)) => format!("{code} during wave {number}"),
             Target::Problem(number, Problem::Handshake(stage)) => {
                 format!("{} failures during wave {number}", stage.as_str())
@@ -49,5 +51,23 @@ impl Target {
             Target::Code(code) => format!("closed with {code} {}", short_name(code)),
             Target::Stage(stage) => format!("failing at {}", stage.as_str()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, EventKind, Ts};
+
+    /// The description goes into the table's title as it is: a service's
+    /// name from a profile or a log is escaped in it.
+    #[test]
+    fn a_service_named_with_escapes_is_described_escaped() {
+        let mut model = Model::default();
+        let kind = EventKind::Added { name: "a".into(), url: "ws://h/".into(), group: Some("evil\u{1b}[2J".into()) };
+        model.apply(&Event { at: Ts(0), conn: ConnId(0), kind });
+        let text = Target::Group(0).describe(&model);
+        assert_eq!(text, "service evil\\e[2J");
+        assert!(!text.chars().any(crate::text::is_hostile));
     }
 }
