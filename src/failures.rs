@@ -57,3 +57,12 @@ pub fn explain(stage: Stage, http_status: Option<u16>) -> FailureExplanation {
     };
     FailureExplanation { title, meaning, action }
 }
+
+/// A failed try in a few characters, for a row or a history line:
+/// "HTTP 401", "tcp failed".
+pub fn short(stage: Stage, http_status: Option<u16>) -> String {
+    match (stage, http_status) {
+        (Stage::Http, Some(status)) => format!("HTTP {status}"),
+        (stage, _) => format!("{} failed", stage.as_str()),
+    }
+}

@@ -1,5 +1,6 @@
 //! Totals of every ending, kept forever: by code, class, cause, handshake
-//! stage, and the protocol errors by cause and endpoint. O(1) per event.
+//! stage, and the protocol errors by cause and the failed handshakes by stage
+//! per connection. O(log n) per event.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,8 @@ pub struct Breakdown {
     pub by_stage: [u64; Stage::ALL.len()],
     /// Protocol errors per cause, per connection: the 1002 panel.
     pub protocol_errors: BTreeMap<(Cause, ConnId), u64>,
+    /// Failed handshakes per stage, per connection: who fails where.
+    pub failing: BTreeMap<(Stage, ConnId), u64>,
     /// Messages and bytes, every connection, the whole session.
     pub traffic: Traffic,
 }
@@ -31,10 +34,11 @@ impl Breakdown {
         }
     }
 
-    pub fn count_failure(&mut self, failure: &HandshakeFailure) {
+    pub fn count_failure(&mut self, conn: ConnId, failure: &HandshakeFailure) {
         self.handshake_failures += 1;
         self.by_class[Class::Handshake.index()] += 1;
         self.by_stage[failure.stage.index()] += 1;
+        *self.failing.entry((failure.stage, conn)).or_default() += 1;
     }
 
     pub fn class_count(&self, class: Class) -> u64 {

@@ -99,7 +99,7 @@ impl Model {
                 if let Some(entry) = conn.pending_close() {
                     entry.failed_tries += 1;
                 }
-                self.totals.count_failure(failure);
+                self.totals.count_failure(id, failure);
                 self.waves.on_failure(at, id, failure);
             }
             EventKind::ReconnectScheduled { delay_ms, attention, .. } => {

@@ -10,6 +10,7 @@ use std::io;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
+use super::endings::{self, Ending, endings};
 use super::input::LineInput;
 use super::keys::{self, Action};
 use super::rows::Rows;
@@ -279,11 +280,14 @@ impl App {
                     self.history_cursor = 0;
                 }
                 Focus::History => {
-                    if let Some(code) = self.selected_history_code(model) {
-                        self.overlay = Some(Overlay::Explain(code));
-                    } else if let Some((_, failure)) = self.selected_failure(model) {
-                        self.overlay = Some(Overlay::ExplainFailure(failure.stage, failure.http_status));
-                    }
+                    let selected = self.rows.selected.and_then(|id| model.connection(id));
+                    self.overlay = match selected.and_then(|conn| endings(conn).nth(self.history_cursor)) {
+                        Some(Ending::Close(entry)) => Some(Overlay::Explain(entry.record.code)),
+                        Some(Ending::Failure(_, failure)) => {
+                            Some(Overlay::ExplainFailure(failure.stage, failure.http_status))
+                        }
+                        None => None,
+                    };
                 }
                 Focus::Panel => self.choose_panel_line(model),
             },
@@ -429,20 +433,7 @@ impl App {
     }
 
     fn selected_history_len(&self, model: &Model) -> usize {
-        self.rows.selected.and_then(|id| model.connection(id)).map_or(0, |conn| conn.history.len())
-    }
-
-    /// The failed try of the selected connection, when it has no close yet
-    /// (an endpoint that never opened: a 401).
-    fn selected_failure<'m>(&self, model: &'m Model) -> Option<&'m (Ts, crate::event::HandshakeFailure)> {
-        let conn = model.connection(self.rows.selected?)?;
-        conn.history.is_empty().then_some(conn.last_failure.as_ref()).flatten()
-    }
-
-    /// The code of the close under the history cursor (newest first).
-    fn selected_history_code(&self, model: &Model) -> Option<u16> {
-        let conn = model.connection(self.rows.selected?)?;
-        conn.history.iter().rev().nth(self.history_cursor).map(|entry| entry.record.code)
+        self.rows.selected.and_then(|id| model.connection(id)).map_or(0, endings::count)
     }
 
     pub fn say(&mut self, text: String, error: bool) {

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
 use super::theme::{Theme, symbol};
-use crate::close::{Stage, short_name};
+use crate::close::short_name;
 use crate::event::{EventKind, Ts};
 use crate::format::duration_ms;
 use crate::model::{Connection, State};
@@ -142,10 +142,7 @@ fn last_ending(conn: &Connection, context: &CellContext) -> String {
     let close = conn.last_close();
     match &conn.last_failure {
         Some((at, failure)) if close.is_none_or(|entry| entry.at <= *at) => {
-            let what = match (failure.stage, failure.http_status) {
-                (Stage::Http, Some(status)) => format!("HTTP {status}"),
-                (stage, _) => format!("{} failed", stage.as_str()),
-            };
+            let what = crate::failures::short(failure.stage, failure.http_status);
             format!("{what} · {}", ago(*at))
         }
         _ => close.map_or("-".into(), |entry| {

@@ -9,6 +9,7 @@
 pub mod app;
 mod columns;
 mod effects;
+pub mod endings;
 pub mod input;
 pub mod keys;
 mod rows;

@@ -33,7 +33,7 @@ impl Target {
                 .and_then(|wave| wave.problems.iter().find(|counted| counted.problem == problem))
                 .is_some_and(|counted| counted.conns.contains(&id)),
             Target::Code(code) => conn.history.iter().any(|entry| entry.record.code == code),
-            Target::Stage(stage) => conn.last_failure.as_ref().is_some_and(|(_, failure)| failure.stage == stage),
+            Target::Stage(stage) => model.totals().failing.contains_key(&(stage, id)),
         }
     }
 

@@ -1,6 +1,7 @@
-//! The close history of the selected connection, newest first: every close
-//! with its time, code, reason, initiator, how long it had been open, the
-//! delay waited, and whether the reconnect succeeded.
+//! The close history of the selected connection, newest first: a failed
+//! try that is its latest ending, then every close with its time, code,
+//! reason, initiator, how long it had been open, the delay waited, and
+//! whether the reconnect succeeded.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -9,11 +10,12 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 
 use super::clock;
 use crate::close::short_name;
-use crate::event::Ts;
+use crate::event::{HandshakeFailure, Ts};
 use crate::format::duration_ms;
 use crate::model::{CloseEntry, CloseKind, Model};
 use crate::text::escape;
 use crate::tui::app::{App, Focus};
+use crate::tui::endings::{self, Ending, endings};
 
 const WIDTHS: [Constraint; 7] = [
     Constraint::Length(12),
@@ -43,21 +45,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(conn) = conn else { return };
-    if conn.history.is_empty() {
-        let text = match &conn.last_failure {
-            Some((_, failure)) => {
-                format!("No closes yet. Last failure: {} {}", failure.stage.as_str(), escape(&failure.detail))
-            }
-            None => "No closes yet.".into(),
-        };
-        frame.render_widget(Line::styled(text, theme.dim()), inner);
+    if endings::count(conn) == 0 {
+        frame.render_widget(Line::styled("No closes yet.", theme.dim()), inner);
         return;
     }
     let visible = usize::from(inner.height.saturating_sub(1));
     let skip = app.history_cursor.saturating_sub(visible.saturating_sub(1));
     let columns: Vec<usize> = if inner.width >= NARROW { (0..HEADER.len()).collect() } else { NARROW_COLUMNS.to_vec() };
-    let rows = conn.history.iter().rev().enumerate().skip(skip).take(visible).map(|(i, entry)| {
-        let cells = cells(entry, app, now);
+    let rows = endings(conn).enumerate().skip(skip).take(visible).map(|(i, ending)| {
+        let cells = match ending {
+            Ending::Close(entry) => close_cells(entry, app, now),
+            Ending::Failure(at, failure) => failure_cells(at, failure, app, now),
+        };
         let row = Row::new(columns.iter().map(|&c| cells[c].clone()));
         if app.focus == Focus::History && i == app.history_cursor { row.style(theme.selected()) } else { row }
     });
@@ -66,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
 }
 
-fn cells(entry: &CloseEntry, app: &App, now: Ts) -> [Cell<'static>; 7] {
+fn close_cells(entry: &CloseEntry, app: &App, now: Ts) -> [Cell<'static>; 7] {
     let record = &entry.record;
     let mut reason = escape(&record.reason).into_owned();
     if let Some(cause) = record.cause {
@@ -89,5 +88,21 @@ fn cells(entry: &CloseEntry, app: &App, now: Ts) -> [Cell<'static>; 7] {
         Cell::from(duration_ms(record.connected_ms)),
         Cell::from(if entry.waited_ms > 0 { duration_ms(entry.waited_ms) } else { "-".into() }),
         Cell::from(then),
+    ]
+}
+
+/// A failed try that is the latest ending: what failed, the server's
+/// status and text, and how long the connection has been down since.
+fn failure_cells(at: Ts, failure: &HandshakeFailure, app: &App, now: Ts) -> [Cell<'static>; 7] {
+    let what = crate::failures::short(failure.stage, failure.http_status);
+    let by = if failure.http_status.is_some() { "server" } else { "-" };
+    [
+        Cell::from(clock(at, app, true)),
+        Cell::from(what).style(app.theme.error()),
+        Cell::from(by),
+        Cell::from(escape(&failure.detail).into_owned()),
+        Cell::from("-"),
+        Cell::from("-"),
+        Cell::from(format!("→ down {}", duration_ms(now.millis_since(at)))),
     ]
 }

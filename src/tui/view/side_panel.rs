@@ -1,6 +1,6 @@
 //! The side panel: protocol errors (1002) by cause with the endpoints hit,
 //! restart waves with their services and problems, other closes by code,
-//! and handshake failures by stage. One line per thing counted, so each
+//! and handshake failures by stage with the connections failing. One line per thing counted, so each
 //! can be chosen (Tab to focus, j/k to move, Enter) to filter the table to
 //! the connections it counts (`tui::target`); it scrolls when it is longer
 //! than the screen.
@@ -21,8 +21,8 @@ use crate::text::escape;
 use crate::tui::app::{App, Focus};
 use crate::tui::target::Target;
 
-/// Endpoints named per cause; more are counted.
-const NAMES_PER_CAUSE: usize = 3;
+/// Connections named per cause or handshake stage; more are counted.
+const NAMES_PER_LINE: usize = 3;
 /// Past waves listed under the current one.
 const PAST_WAVES: usize = 3;
 
@@ -91,22 +91,28 @@ fn protocol_errors(app: &App, model: &Model) -> Vec<Entry> {
     if total == 0 {
         entries.push(entry(Line::styled(" none", app.theme.dim()), None));
     }
-    for (cause, mut conns) in by_cause {
-        conns.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    for (cause, conns) in by_cause {
         let count: u64 = conns.iter().map(|(_, count)| count).sum();
-        let mut names: Vec<String> = conns
-            .iter()
-            .take(NAMES_PER_CAUSE)
-            .filter_map(|(id, count)| model.connection(*id).map(|conn| format!("{}×{count}", escape(&conn.name))))
-            .collect();
-        if conns.len() > NAMES_PER_CAUSE {
-            names.push(format!("+{}", conns.len() - NAMES_PER_CAUSE));
-        }
         let target = Some(Target::Cause(cause));
         entries.push(entry(Line::raw(format!(" {:<24}{count:>4}", cause.as_str())), target));
-        entries.push(entry(Line::styled(format!("   {}", names.join(", ")), app.theme.dim()), target));
+        entries.push(entry(Line::styled(format!("   {}", names(model, conns)), app.theme.dim()), target));
     }
     entries
+}
+
+/// The connections that count most, by name with their counts, and how
+/// many more: "api-1×7, api-2×3, feed-1×1, +2".
+fn names(model: &Model, mut conns: Vec<(ConnId, u64)>) -> String {
+    conns.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    let mut names: Vec<String> = conns
+        .iter()
+        .take(NAMES_PER_LINE)
+        .filter_map(|(id, count)| model.connection(*id).map(|conn| format!("{}×{count}", escape(&conn.name))))
+        .collect();
+    if conns.len() > NAMES_PER_LINE {
+        names.push(format!("+{}", conns.len() - NAMES_PER_LINE));
+    }
+    names.join(", ")
 }
 
 fn restarts(app: &App, model: &Model, now: Ts) -> Vec<Entry> {
@@ -192,9 +198,15 @@ fn other_closes(app: &App, model: &Model) -> Vec<Entry> {
     }
     if totals.handshake_failures > 0 {
         entries.push(heading(app, "Handshake failures", totals.handshake_failures, CloseKind::Other));
-        for stage in Stage::ALL.into_iter().filter(|stage| totals.by_stage[stage.index()] > 0) {
+        let mut by_stage: BTreeMap<Stage, Vec<(ConnId, u64)>> = BTreeMap::new();
+        for ((stage, conn), count) in &totals.failing {
+            by_stage.entry(*stage).or_default().push((*conn, *count));
+        }
+        for (stage, conns) in by_stage {
+            let target = Some(Target::Stage(stage));
             let line = Line::raw(format!(" {:<25}×{}", stage.as_str(), totals.by_stage[stage.index()]));
-            entries.push(entry(line, Some(Target::Stage(stage))));
+            entries.push(entry(line, target));
+            entries.push(entry(Line::styled(format!("   {}", names(model, conns)), app.theme.dim()), target));
         }
     }
     entries

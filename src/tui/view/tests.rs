@@ -356,3 +356,51 @@ fn a_refused_upgrade_is_explained_like_a_close_code() {
     screen.key(KeyCode::Esc);
     assert!(!screen.draw(120, 34).backend().to_string().contains("credentials are missing"), "Esc closes it");
 }
+
+/// api-2 closed with 1012 and its reconnect was refused: the refusal is
+/// the newest line of its history, and Enter on it explains the failure,
+/// not the close before it. Down once more: the 1012.
+#[test]
+fn a_failure_after_a_close_is_the_newest_line_of_the_history_and_explained() {
+    let mut screen = fleet();
+    screen.draw(140, 34);
+    screen.key(KeyCode::Down).key(KeyCode::Enter);
+    let text = screen.draw(140, 34).backend().to_string();
+    let history: Vec<&str> = text.lines().skip_while(|line| !line.contains("close history")).collect();
+    let failure = history.iter().position(|line| line.contains("tcp failed")).expect(&text);
+    let close = history.iter().position(|line| line.contains("1012")).expect(&text);
+    assert!(failure < close, "the failure comes first: {text}");
+    screen.key(KeyCode::Enter);
+    let text = screen.draw(140, 34).backend().to_string();
+    assert!(text.contains("No TCP connection"), "the tcp failure explained: {text}");
+    screen.key(KeyCode::Esc).key(KeyCode::Down).key(KeyCode::Enter);
+    let text = screen.draw(140, 34).backend().to_string();
+    assert!(text.contains("1012") && !text.contains("No TCP connection"), "then the close: {text}");
+}
+
+/// The side panel names who fails at each handshake stage, and Enter on
+/// the stage shows them.
+#[test]
+fn the_side_panel_names_the_connections_failing_at_a_stage() {
+    let mut screen = fleet();
+    let text = screen.draw(140, 34).backend().to_string();
+    let stage = text.lines().position(|line| line.contains("││ tcp ")).expect(&text);
+    assert!(text.lines().nth(stage + 1).unwrap().contains("api-2×1"), "{text}");
+    screen.key(KeyCode::Tab).key(KeyCode::Tab);
+    screen.draw(140, 34);
+    let at = screen
+        .app
+        .drawn
+        .panel_targets
+        .iter()
+        .position(|target| matches!(target, Some(crate::tui::target::Target::Stage(Stage::Tcp))))
+        .unwrap();
+    for _ in 0..at {
+        screen.key(KeyCode::Down);
+    }
+    screen.key(KeyCode::Enter);
+    screen.draw(140, 34);
+    let rows: Vec<&str> =
+        screen.app.rows.order().iter().map(|id| screen.model.connection(*id).unwrap().name.as_str()).collect();
+    assert_eq!(rows, ["api-2"]);
+}
