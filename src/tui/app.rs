@@ -86,6 +86,9 @@ pub struct Drawn {
     pub panel_area: Rect,
     pub panel_targets: Vec<Option<Target>>,
     pub panel_offset: usize,
+    /// The services view's rows (each one's group) and its first shown.
+    pub services: Vec<u32>,
+    pub services_offset: usize,
 }
 
 pub struct App {
@@ -102,6 +105,8 @@ pub struct App {
     pub panel_cursor: usize,
     /// The table shows one row per service instead of per connection.
     pub by_service: bool,
+    /// The services view's row under the cursor.
+    pub service_cursor: usize,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     pub drawn: Drawn,
@@ -125,6 +130,7 @@ impl App {
             history_cursor: 0,
             panel_cursor: 0,
             by_service: false,
+            service_cursor: 0,
             overlay: None,
             status: None,
             drawn: Drawn::default(),
@@ -239,7 +245,13 @@ impl App {
             MouseEventKind::Down(MouseButton::Left) => {
                 let area = self.drawn.table_rows_area;
                 if area.contains(Position::new(mouse.column, mouse.row)) {
-                    let index = self.drawn.table_offset + usize::from(mouse.row - area.y);
+                    let row = usize::from(mouse.row - area.y);
+                    if self.by_service {
+                        self.service_cursor = self.drawn.services_offset + row;
+                        self.focus = Focus::Table;
+                        return;
+                    }
+                    let index = self.drawn.table_offset + row;
                     if let Some(id) = self.rows.order().get(index) {
                         self.select(*id);
                         self.focus = Focus::Table;
@@ -275,6 +287,7 @@ impl App {
                 }
             }
             Action::Open => match self.focus {
+                Focus::Table if self.by_service => self.choose_service(model),
                 Focus::Table => {
                     self.focus = Focus::History;
                     self.history_cursor = 0;
@@ -402,9 +415,19 @@ impl App {
         self.say(format!("showing {} (Esc shows all)", target.describe(model)), false);
     }
 
+    /// Enter in the services view: the connections of the service chosen.
+    fn choose_service(&mut self, model: &Model) {
+        self.service_cursor = self.service_cursor.min(self.drawn.services.len().saturating_sub(1));
+        let Some(&group) = self.drawn.services.get(self.service_cursor) else { return };
+        let target = Target::Group(group);
+        self.rows.set_target(Some(target));
+        self.by_service = false;
+        self.say(format!("showing {} (Esc shows all)", target.describe(model)), false);
+    }
+
     fn move_by(&mut self, delta: isize, model: &Model) {
-        // The services view has no selection to move (v goes back).
         if self.by_service && self.focus == Focus::Table {
+            self.service_cursor = step(self.service_cursor, delta, self.drawn.services.len());
             return;
         }
         if self.focus == Focus::Panel {

@@ -127,7 +127,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[KeyCode::Char('v')],
         label: "v",
         action: Action::Services,
-        help: "one row per service (connections sharing an endpoint), or back",
+        help: "services (one row each; Enter shows its connections), or back",
         footer: None,
     },
     Binding {

@@ -72,11 +72,12 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
     } else {
         (body, None)
     };
-    let table = if app.by_service {
-        services::render(frame, table_area, app, model);
-        table::Placed { rows_area: Rect::default(), offset: app.drawn.table_offset }
+    let (table, services) = if app.by_service {
+        let listed = services::render(frame, table_area, app, model);
+        // The services' rows take the wheel and clicks; the connections keep their place.
+        (table::Placed { rows_area: listed.rows_area, offset: app.drawn.table_offset }, Some(listed))
     } else {
-        table::render(frame, table_area, app, model, now)
+        (table::render(frame, table_area, app, model, now), None)
     };
     activity::render(frame, activity_area, app, model, now);
     if !wide && app.focus == Focus::Panel {
@@ -96,6 +97,8 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
         panel_area: panel.area,
         panel_targets: panel.targets,
         panel_offset: panel.offset,
+        services_offset: services.as_ref().map_or(0, |listed| listed.offset),
+        services: services.map(|listed| listed.groups).unwrap_or_default(),
     }
 }
 

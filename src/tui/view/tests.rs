@@ -404,3 +404,45 @@ fn the_side_panel_names_the_connections_failing_at_a_stage() {
         screen.app.rows.order().iter().map(|id| screen.model.connection(*id).unwrap().name.as_str()).collect();
     assert_eq!(rows, ["api-2"]);
 }
+
+/// In the services view j/k choose a service and Enter shows its
+/// connections; Esc shows all again.
+#[test]
+fn enter_on_a_service_shows_its_connections() {
+    let mut screen = fleet();
+    screen.key(KeyCode::Char('v'));
+    screen.draw(140, 34);
+    assert_eq!(screen.app.drawn.services.len(), 3, "api, chat, feed");
+    screen.key(KeyCode::Char('j')).key(KeyCode::Enter);
+    let text = screen.draw(140, 34).backend().to_string();
+    let rows: Vec<&str> =
+        screen.app.rows.order().iter().map(|id| screen.model.connection(*id).unwrap().name.as_str()).collect();
+    assert_eq!(rows, ["chat-1"], "{text}");
+    assert!(text.contains("service chat"), "the title says what is shown: {text}");
+    screen.key(KeyCode::Esc);
+    screen.draw(140, 34);
+    assert_eq!(screen.app.rows.order().len(), 5);
+}
+
+/// More services than rows on screen: the view scrolls to its cursor, so
+/// the last one can be reached and chosen.
+#[test]
+fn the_services_view_scrolls_to_its_cursor() {
+    let mut screen = Screen::new();
+    for conn in 0..40u32 {
+        screen.add(conn, &format!("svc{conn:02}x-1")).open(-10_000, conn);
+    }
+    screen.key(KeyCode::Char('v'));
+    screen.draw(100, 24);
+    let services = screen.app.drawn.services.len();
+    assert_eq!(services, 40);
+    screen.key(KeyCode::End);
+    let text = screen.draw(100, 24).backend().to_string();
+    assert!(screen.app.drawn.services_offset > 0 && text.contains("svc39x"), "{text}");
+    assert!(!text.contains("│svc00x "), "scrolled past the first: {text}");
+    screen.key(KeyCode::Enter);
+    screen.draw(100, 24);
+    let rows: Vec<&str> =
+        screen.app.rows.order().iter().map(|id| screen.model.connection(*id).unwrap().name.as_str()).collect();
+    assert_eq!(rows, ["svc39x-1"]);
+}
