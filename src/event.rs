@@ -126,6 +126,46 @@ pub struct RttSummary {
     pub last_ms: f64,
 }
 
+/// RTT samples added up, O(1) each: one connection's minute in a session
+/// log, or the whole fleet's session in the summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RttSamples {
+    pub count: u64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub sum_ms: f64,
+    pub last_ms: f64,
+}
+
+impl RttSamples {
+    pub fn add(&mut self, rtt_ms: f64) {
+        self.add_many(1, rtt_ms, rtt_ms, rtt_ms, rtt_ms);
+    }
+
+    /// Samples summarised elsewhere (a session log's minute).
+    pub fn add_summary(&mut self, summary: &RttSummary) {
+        let RttSummary { count, min_ms, mean_ms, max_ms, last_ms } = *summary;
+        if count > 0 {
+            self.add_many(u64::from(count), min_ms, mean_ms, max_ms, last_ms);
+        }
+    }
+
+    fn add_many(&mut self, count: u64, min_ms: f64, mean_ms: f64, max_ms: f64, last_ms: f64) {
+        if self.count == 0 {
+            (self.min_ms, self.max_ms) = (min_ms, max_ms);
+        }
+        self.count = self.count.saturating_add(count);
+        self.min_ms = self.min_ms.min(min_ms);
+        self.max_ms = self.max_ms.max(max_ms);
+        self.sum_ms += mean_ms * count as f64;
+        self.last_ms = last_ms;
+    }
+
+    pub fn mean_ms(&self) -> f64 {
+        if self.count == 0 { 0.0 } else { self.sum_ms / self.count as f64 }
+    }
+}
+
 impl EventKind {
     /// A measurement (RTT, traffic) rather than a change of state: it never
     /// moves a row or changes what a filter matches.

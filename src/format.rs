@@ -111,6 +111,12 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// A round trip: "0.4ms", "23ms" (a tenth of a millisecond matters on a
+/// LAN only).
+pub fn rtt(ms: f64) -> String {
+    if ms < 10.0 { format!("{ms:.1}ms") } else { format!("{ms:.0}ms") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

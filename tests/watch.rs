@@ -457,3 +457,31 @@ async fn a_profiles_groups_are_the_services_live_and_replayed() {
     let replayed = json(&std::fs::read_to_string(&report).unwrap());
     assert_eq!(replayed["waves"][0]["groups"], *groups, "the replay groups them the same way");
 }
+
+/// Plain `watch` is a deploy gate's log: no line per ping; the summary
+/// counts the pings answered and their round trips, and `--json`'s summary
+/// counts the same pings its `rtt` lines do.
+#[tokio::test]
+async fn readable_output_has_no_line_per_ping_and_the_summary_has_the_rtt() {
+    let address = echo_server().await;
+    let dirs = tempfile::tempdir().unwrap();
+    let target = format!("api={}", url(address));
+    let args = ["watch", "--ping-interval", "20ms", "--duration", "1s", target.as_str()];
+    let (status, stdout, stderr) = run(dirs.path(), &args).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.lines().any(|line| line.contains(" api open in ")), "{stdout}");
+    assert!(!stdout.lines().any(|line| line.contains(" rtt ")), "a line per ping: {stdout}");
+    let rtt = stdout.lines().find(|line| line.trim_start().starts_with("rtt: min ")).expect(&stdout);
+    assert!(rtt.contains(" pings"), "{rtt}");
+
+    let (status, stdout, stderr) = run(dirs.path(), &[&["watch", "--json"], &args[1..]].concat()).await;
+    assert_eq!(status, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(json).collect();
+    let pings = lines.iter().filter(|value| value["event"] == "rtt").count() as u64;
+    let summary = lines.iter().find(|value| value["event"] == "summary").expect(&stdout);
+    assert!(pings > 0, "{stdout}");
+    assert_eq!(summary["rtt"]["pings"].as_u64(), Some(pings), "{summary}");
+    let (min, max) = (summary["rtt"]["min_ms"].as_f64().unwrap(), summary["rtt"]["max_ms"].as_f64().unwrap());
+    let mean = summary["rtt"]["mean_ms"].as_f64().unwrap();
+    assert!(min <= mean && mean <= max, "{summary}");
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::close::{Cause, Class, Stage};
-use crate::event::{CloseRecord, ConnId, HandshakeFailure, Traffic};
+use crate::event::{CloseRecord, ConnId, HandshakeFailure, RttSamples, Traffic};
 
 #[derive(Debug, Clone, Default)]
 pub struct Breakdown {
@@ -21,6 +21,8 @@ pub struct Breakdown {
     pub failing: BTreeMap<(Stage, ConnId), u64>,
     /// Messages and bytes, every connection, the whole session.
     pub traffic: Traffic,
+    /// Every RTT sample, every connection, the whole session.
+    pub rtt: RttSamples,
 }
 
 impl Breakdown {

@@ -120,8 +120,14 @@ impl Model {
                 conn.state = State::Removed;
                 self.waves.on_removed(id);
             }
-            EventKind::Rtt { rtt_ms } => conn.rtt_ms = Some(*rtt_ms),
-            EventKind::RttSummary(rtt) => conn.rtt_ms = Some(rtt.last_ms),
+            EventKind::Rtt { rtt_ms } => {
+                conn.rtt_ms = Some(*rtt_ms);
+                self.totals.rtt.add(*rtt_ms);
+            }
+            EventKind::RttSummary(rtt) => {
+                conn.rtt_ms = Some(rtt.last_ms);
+                self.totals.rtt.add_summary(rtt);
+            }
             // The summary's totals; nothing on screen shows it yet.
             EventKind::Traffic(delta) => self.totals.traffic.add(delta),
         }

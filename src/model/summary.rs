@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Model, Percentiles, Problem, State, Wave, WaveKind};
 use crate::close::{Cause, Class, Stage};
-use crate::event::{ConnId, Traffic, Ts};
+use crate::event::{ConnId, RttSamples, Traffic, Ts};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -33,9 +33,34 @@ pub struct Summary {
     /// Messages and bytes over the session, every connection.
     #[serde(default)]
     pub traffic: Traffic,
+    /// Pings answered over the session, every connection (none: no pong).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt: Option<RttFigures>,
     /// The gates of `watch` that tripped (`--fail-on`, `--max-recovery`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tripped: Vec<Tripped>,
+}
+
+/// Round trips of every ping answered. The mean is to the microsecond: a
+/// replay's comes from the log's summaries a minute each, rounded there.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RttFigures {
+    pub pings: u64,
+    pub min_ms: f64,
+    pub mean_ms: f64,
+    pub max_ms: f64,
+}
+
+impl RttFigures {
+    fn of(samples: &RttSamples) -> Option<RttFigures> {
+        let micros = |ms: f64| (ms * 1000.0).round() / 1000.0;
+        (samples.count > 0).then(|| RttFigures {
+            pings: samples.count,
+            min_ms: micros(samples.min_ms),
+            mean_ms: micros(samples.mean_ms()),
+            max_ms: micros(samples.max_ms),
+        })
+    }
 }
 
 /// A gate that tripped, and why.
@@ -207,6 +232,7 @@ impl Model {
             waves: self.waves().recent().map(|wave| WaveSummary::of(wave, self, now)).collect(),
             recovery: self.recovery().figures(),
             traffic: totals.traffic,
+            rtt: RttFigures::of(&totals.rtt),
             tripped: Vec::new(),
         }
     }

@@ -4,21 +4,12 @@
 //! connections grow about 430 MB an hour; one summary per connection and
 //! minute keeps every figure the model shows.
 
-use crate::event::{EventKind, RttSummary, Traffic};
+use crate::event::{EventKind, RttSamples, RttSummary, Traffic};
 
 #[derive(Debug, Default)]
 pub struct Pending {
     traffic: Traffic,
     rtt: RttSamples,
-}
-
-#[derive(Debug, Default)]
-struct RttSamples {
-    count: u32,
-    min_ms: f64,
-    max_ms: f64,
-    sum_ms: f64,
-    last_ms: f64,
 }
 
 impl Pending {
@@ -27,15 +18,7 @@ impl Pending {
     }
 
     pub fn add_rtt(&mut self, rtt_ms: f64) {
-        let rtt = &mut self.rtt;
-        if rtt.count == 0 {
-            (rtt.min_ms, rtt.max_ms) = (rtt_ms, rtt_ms);
-        }
-        rtt.count += 1;
-        rtt.min_ms = rtt.min_ms.min(rtt_ms);
-        rtt.max_ms = rtt.max_ms.max(rtt_ms);
-        rtt.sum_ms += rtt_ms;
-        rtt.last_ms = rtt_ms;
+        self.rtt.add(rtt_ms);
     }
 
     /// The events that stand for what was held (RTT first), leaving nothing held.
@@ -44,9 +27,10 @@ impl Pending {
         let traffic = std::mem::take(&mut self.traffic);
         let summary = (rtt.count > 0).then(|| {
             EventKind::RttSummary(RttSummary {
-                count: rtt.count,
+                // A minute of pings at the fastest interval fits easily.
+                count: u32::try_from(rtt.count).unwrap_or(u32::MAX),
                 min_ms: micros(rtt.min_ms),
-                mean_ms: micros(rtt.sum_ms / f64::from(rtt.count)),
+                mean_ms: micros(rtt.mean_ms()),
                 max_ms: micros(rtt.max_ms),
                 last_ms: micros(rtt.last_ms),
             })

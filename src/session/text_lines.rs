@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::Output;
 use crate::event::{Event, EventKind, Ts};
-use crate::format::{clock_ms, duration_ms, percentiles, size, wave_problems, wave_services};
+use crate::format::{clock_ms, duration_ms, percentiles, rtt, size, wave_problems, wave_services};
 use crate::model::{Model, Summary, WaveSummary};
 use crate::text::escape;
 
@@ -118,13 +118,9 @@ pub fn describe(kind: &EventKind) -> Option<String> {
         EventKind::Paused => "paused".into(),
         EventKind::Resumed => "resumed".into(),
         EventKind::Removed => "removed".into(),
-        EventKind::Rtt { rtt_ms } => format!("rtt {rtt_ms:.1}ms"),
-        EventKind::RttSummary(rtt) => {
-            format!("rtt {:.1}/{:.1}/{:.1}ms over {} pings", rtt.min_ms, rtt.mean_ms, rtt.max_ms, rtt.count)
-        }
-        // A line a second per connection is noise in a deploy gate's log:
-        // the summary has the totals.
-        EventKind::Traffic(_) => return None,
+        // A line per ping or per second per connection is noise in a deploy
+        // gate's log: the summary has the totals.
+        EventKind::Rtt { .. } | EventKind::RttSummary(_) | EventKind::Traffic(_) => return None,
     })
 }
 
@@ -190,6 +186,15 @@ pub fn summary_text(summary: &Summary) -> String {
             size(traffic.bytes_in),
             traffic.msgs_out,
             size(traffic.bytes_out)
+        ));
+    }
+    if let Some(figures) = &summary.rtt {
+        out.push_str(&format!(
+            "  rtt: min {} · mean {} · max {} over {} pings\n",
+            rtt(figures.min_ms),
+            rtt(figures.mean_ms),
+            rtt(figures.max_ms),
+            figures.pings
         ));
     }
     if !summary.down_at_end.is_empty() {

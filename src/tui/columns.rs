@@ -78,7 +78,7 @@ impl Column {
                 Cell::from(Line::from(Span::styled(text, context.theme.state(shown))))
             }
             Column::Up => Cell::from(conn.opened_at.map_or("-".into(), |opened| duration_ms(now.millis_since(opened)))),
-            Column::Rtt => Cell::from(conn.rtt_ms.map_or("-".into(), rtt_text)),
+            Column::Rtt => Cell::from(conn.rtt_ms.map_or("-".into(), crate::format::rtt)),
             Column::LastClose => Cell::from(last_ending(conn, context)),
             Column::Closes => Cell::from(conn.closes.to_string()),
             Column::Next => Cell::from(match conn.state {
@@ -151,8 +151,4 @@ fn last_ending(conn: &Connection, context: &CellContext) -> String {
             if context.wide { format!("{code} {} · {ago}", short_name(code)) } else { format!("{code} · {ago}") }
         }),
     }
-}
-
-fn rtt_text(ms: f64) -> String {
-    if ms < 10.0 { format!("{ms:.1}ms") } else { format!("{ms:.0}ms") }
 }
