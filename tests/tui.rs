@@ -108,7 +108,14 @@ impl Running {
     /// Returns the directories, which outlive the program.
     async fn exits_cleanly(mut self) -> tempfile::TempDir {
         let mut child = self.child;
-        let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+        let mut killer = child.clone_killer();
+        let status = match tokio::time::timeout(LIMIT, tokio::task::spawn_blocking(move || child.wait())).await {
+            Ok(waited) => waited.unwrap().unwrap(),
+            Err(_) => {
+                let _ = killer.kill();
+                panic!("wsmon did not exit within {LIMIT:?}:\n{}", self.screen.text());
+            }
+        };
         assert!(status.success(), "exit status 0: {status:?}");
         // The reader sees the program's last bytes before the pty closes.
         drop(self.writer);
@@ -317,6 +324,29 @@ async fn the_add_prompt_explains_a_refusal_inline_and_renames_a_taken_name() {
     running.press(format!("api={}\r", url(address)).as_bytes());
     running.screen.until("the taken name renamed", |text| text.contains("added api#2 (api is taken)")).await;
     running.screen.until("both open", |text| text.matches("● open").count() == 2).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}
+
+/// An endpoint that refuses the upgrade with 401: its row's last ending
+/// says "HTTP 401", the side panel names it under the `http` stage, and
+/// Enter in its history explains the refusal like a close code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_endpoint_shows_in_its_row_the_panel_and_is_explained() {
+    let refusing = http_server("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n").await;
+    let address = echo_server().await;
+    let mut running = launch(&[format!("api={}", url(address)), format!("billing={}", url(refusing))]);
+    let text = running.screen.until("the 401 in billing's row", |text| text.contains("HTTP 401 · ")).await;
+    let row = text.lines().find(|line| line.contains("billing")).unwrap();
+    assert!(row.contains("attention") && row.contains("HTTP 401"), "{row}");
+    let panel = text.lines().skip_while(|line| !line.contains("Handshake failures")).take(3).collect::<Vec<_>>();
+    assert!(panel.iter().any(|line| line.contains("billing×")), "the panel names it: {panel:?}");
+    running.press(b"j\r\r");
+    let text = running.screen.until("the explanation", |text| text.contains("credentials are missing")).await;
+    assert!(text.contains("needing attention"), "with wsmon's policy: {text}");
+    // Esc alone: Esc and q in one read would be Alt+q.
+    running.press(b"\x1b");
+    running.screen.until("the explanation closed", |text| !text.contains("credentials are missing")).await;
     running.press(b"q");
     running.exits_cleanly().await;
 }
