@@ -18,6 +18,7 @@ pub mod gates;
 pub mod headless;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod paths;
 pub mod profile;
