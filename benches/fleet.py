@@ -204,7 +204,7 @@ def tui_during_storm(fleet, scratch, count):
 
 
 def criterion():
-    """The in-process budgets from benches/budgets.rs: draw time and apply rate."""
+    """The in-process budgets from benches/budgets.rs: draw time, apply rate, scrape time."""
     output = subprocess.run(
         ["cargo", "bench", "--locked", "--bench", "budgets"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
@@ -213,6 +213,8 @@ def criterion():
     figures["draw"] = f"{draw.group(1)} {draw.group(2)}"
     apply = re.search(r"apply 100,000 events.*?thrpt:\s+\[\S+ \S+ (\S+) (\S+)", output, re.S)
     figures["apply"] = f"{apply.group(1)} {apply.group(2)}"
+    scrape = re.search(r"scrape: encode the registry, 10,000 connections\s.*?time:\s+\[\S+ \S+ (\S+) (\S+)", output, re.S)
+    figures["scrape"] = f"{scrape.group(1)} {scrape.group(2)}"
     return figures
 
 
@@ -306,6 +308,7 @@ def main():
     if in_process:
         print(f"| `Model::apply` | {in_process['apply']} | – | – | > 1 M events/s |")
         print(f"| draw one frame, 10,000 rows, 200×50 | {in_process['draw']} | – | – | < 2 ms |")
+        print(f"| metrics scrape (encode the registry), 10,000 connections | {in_process['scrape']} | – | – | < 5 ms |")
     print_log_volume(volume)
 
 

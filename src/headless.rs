@@ -1,8 +1,9 @@
 //! `wsmon watch`: a session without a screen. Its outputs are one line per
 //! event (readable, or JSON with `--json`), the summary at the end
 //! (duration over, Ctrl-C or SIGTERM), and a report when asked; the exit
-//! code says whether a `--fail-on` class was seen. Lines and summary read
-//! the same model the TUI reads.
+//! code says whether a `--fail-on` class was seen; with `--metrics`, the
+//! series a Prometheus scrapes. Lines and summary read the same model the
+//! TUI reads.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use tokio::time::Instant;
 use crate::engine::{ConnSpec, sleep_until_or_never};
 use crate::gates::Gates;
 use crate::model::{Summary, WaveRules};
-use crate::session::{ExitReport, JsonLines, Output, Session, TextLines};
+use crate::session::{ExitReport, JsonLines, MetricsSetup, Output, Session, TextLines};
 
 /// How long connections get to close politely when watch ends.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -38,6 +39,8 @@ pub struct WatchOptions {
     pub report: Option<PathBuf>,
     /// When waves end.
     pub waves: WaveRules,
+    /// Serve metrics (`--metrics`).
+    pub metrics: Option<MetricsSetup>,
 }
 
 pub struct WatchOutcome {
@@ -58,6 +61,15 @@ pub async fn watch(
     let mut lines: Box<dyn Output + '_> =
         if options.json { Box::new(JsonLines::new(&mut *out)) } else { Box::new(TextLines::new(&mut *out)) };
     let mut report = options.report.map(|path| ExitReport::new(&options.label, path));
+    // Served until the watch returns. The series go before the lines, so a
+    // line read means its event is counted in the next scrape.
+    let (mut metrics, _serving) = match options.metrics.map(MetricsSetup::start).transpose()? {
+        Some((output, serving)) => {
+            tell(crate::metrics::notices(serving.addr()));
+            (Some(output), Some(serving))
+        }
+        None => (None, None),
+    };
     let deadline = options.duration.map(|duration| Instant::now() + duration);
     tokio::pin!(stop);
     let mut next_drain = Instant::now();
@@ -72,7 +84,7 @@ pub async fn watch(
                     break;
                 }
                 next_drain = Instant::now() + DRAIN_EVERY;
-                session.apply(&mut [lines.as_mut()])?;
+                session.apply(&mut [&mut metrics, lines.as_mut()])?;
             }
             // Woken to drain again, once the pause is over.
             () = tokio::time::sleep_until(next_drain), if Instant::now() < next_drain => {}

@@ -2,8 +2,9 @@
 //!
 //! Data flows one way: connection tasks (`engine`) emit `Event`s; a
 //! `session` applies them to the `model`, logs them and hands them to its
-//! outputs (the TUI, text lines, JSON Lines, the exit report), which read
-//! the model. docs/ARCHITECTURE.md is the whole plan.
+//! outputs (the TUI, text lines, JSON Lines, the exit report, the series
+//! `metrics` serves), which read the model. docs/ARCHITECTURE.md is the
+//! whole plan.
 
 pub mod catalogue;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod gates;
 pub mod headless;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod paths;
 pub mod profile;

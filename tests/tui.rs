@@ -162,6 +162,18 @@ async fn sigterm_gives_the_terminal_back() {
     running.exits_cleanly().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_serves_metrics_and_says_where_on_its_status_line() {
+    let address = echo_server().await;
+    let mut running = launch(&["--metrics".into(), "127.0.0.1:0".into(), format!("echo={}", url(address))]);
+    let text = running.screen.until("where metrics are", |text| text.contains("/metrics")).await;
+    let addr = text.lines().find_map(scrape::announced).unwrap_or_else(|| panic!("no address:\n{text}"));
+    let open = |m: &scrape::Metrics| m.at("wsmon_connections", &[("state", "open")]) == 1.0;
+    scrape::scrape_until(addr, "the connection open", open).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}
+
 /// The banner says every connection the first wave hit (the deployment's
 /// 24, maybe with the flaky one's 1006) is back.
 fn wave_all_back(text: &str) -> bool {

@@ -20,7 +20,7 @@ mod profiles;
 mod sessions;
 
 use profiles::{Selection, profile_command, select};
-use sessions::{demo, ensure_open_files, replay, tui, watch};
+use sessions::{demo, ensure_open_files, metrics, replay, tui, watch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -174,6 +174,17 @@ pub struct SessionArgs {
     /// keeps its start and its latest events and says what it left out.
     #[arg(long, value_name = "SIZE", value_parser = crate::recording::parse_cap, default_value = "64MiB")]
     log_cap: u64,
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464
+    /// (port 0: any free port). No authentication: keep it on loopback.
+    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+    metrics: Option<std::net::SocketAddr>,
+    /// Also export a series per connection (wsmon_connection_up,
+    /// wsmon_connection_closes_total), named by the connection.
+    #[arg(long)]
+    metrics_per_connection: bool,
+    /// Most connections --metrics-per-connection takes: more is refused at start.
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "metrics_per_connection")]
+    metrics_per_connection_limit: usize,
 }
 
 impl SessionArgs {
@@ -327,15 +338,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Profile { action }) => profile_command(action),
         None => {
-            let Selection { specs, label, defaults, waves } =
+            let Selection { specs, label, defaults, waves, metrics: metrics_addr } =
                 select(cli.profile.as_deref(), &cli.targets, &cli.connection)?;
             ensure_open_files(specs.len())?;
+            let metrics = metrics(&cli.session, metrics_addr, specs.len())?;
             let options = TuiOptions {
                 source: Source::Live { specs, log: cli.session.log(), waves },
                 label,
                 defaults,
                 profiles: Store::open()?,
                 report: cli.session.report,
+                metrics,
             };
             tui(&runtime()?, options)
         }

@@ -61,6 +61,8 @@ pub(super) struct Selection {
     pub defaults: ConnOptions,
     /// When waves end (a profile's `[waves]`).
     pub waves: WaveRules,
+    /// Where to serve metrics (a profile's `metrics`).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 pub(super) fn select(
@@ -72,6 +74,7 @@ pub(super) fn select(
     let mut specs = Vec::new();
     let mut label = crate::tui::app::AD_HOC.to_string();
     let mut waves = WaveRules::default();
+    let mut metrics = None;
     if let Some(name) = profile {
         let store = Store::open()?;
         let (path, file) = store.load(name)?;
@@ -79,6 +82,7 @@ pub(super) fn select(
         crate::profile::apply_from(&file.defaults, path.parent().unwrap_or(std::path::Path::new(".")), &mut defaults);
         label = name.to_string();
         waves = file.waves.rules();
+        metrics = file.defaults.metrics.map(|addr| addr.0);
     }
     flags.apply(&mut defaults);
     specs.extend(ad_hoc_specs(targets, &defaults));
@@ -87,7 +91,7 @@ pub(super) fn select(
     for (spec, name) in specs.iter_mut().zip(names) {
         spec.name = name;
     }
-    Ok(Selection { specs, label, defaults, waves })
+    Ok(Selection { specs, label, defaults, waves, metrics })
 }
 
 /// Connection specs from command-line targets.

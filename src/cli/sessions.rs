@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::profiles::select;
-use super::{BadInput, DemoArgs, ReplayArgs, WatchArgs, runtime};
+use super::{BadInput, DemoArgs, ReplayArgs, SessionArgs, WatchArgs, runtime};
 use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
 use crate::gates::Gates;
@@ -16,7 +16,7 @@ use crate::headless::{self, WatchOptions};
 use crate::model::WaveRules;
 use crate::profile::Store;
 use crate::recording;
-use crate::session::{ExitReport, Output, Session};
+use crate::session::{ExitReport, MetricsSetup, Output, Session};
 use crate::text::escape;
 use crate::tui::{Source, TuiOptions};
 
@@ -48,6 +48,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
     let fleet = runtime.block_on(Fleet::start(&options)).context("starting the demo fleet on 127.0.0.1")?;
     let specs = fleet.specs.clone();
+    let metrics = metrics(&args.session, None, specs.len())?;
     // The demo's deployments come --speed times as often: so do the ends of its waves.
     let waves = WaveRules::default().sped_up(args.speed);
     let code = if args.headless {
@@ -60,6 +61,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             log: args.session.log(),
             report: args.session.report,
             waves,
+            metrics,
         };
         run_watch(&runtime, options)
     } else {
@@ -69,6 +71,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             defaults: ConnOptions::default(),
             profiles: Store::open()?,
             report: args.session.report,
+            metrics,
         };
         tui(&runtime, options)
     };
@@ -103,8 +106,14 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         let source = Source::Replay { session: Box::new(session), notes };
         // A session log names its session; other logs are named by their file.
         let label = replayed.label.map_or(label, |name| format!("replay of {name}"));
-        let options =
-            TuiOptions { source, label, defaults: ConnOptions::default(), profiles: Store::open()?, report: None };
+        let options = TuiOptions {
+            source,
+            label,
+            defaults: ConnOptions::default(),
+            profiles: Store::open()?,
+            report: None,
+            metrics: None,
+        };
         return tui(&runtime()?, options);
     };
     for note in &notes {
@@ -149,6 +158,35 @@ pub(super) fn ensure_open_files(sockets: usize) -> anyhow::Result<()> {
     }
 }
 
+/// `--metrics` (or a profile's `metrics`, which the flag overrides) for a
+/// session of `connections`: bound now, so a bad or busy address, or too
+/// many connections for series of their own, stops the start (exit 2).
+pub(super) fn metrics(
+    args: &SessionArgs,
+    profile: Option<std::net::SocketAddr>,
+    connections: usize,
+) -> anyhow::Result<Option<MetricsSetup>> {
+    let Some(addr) = args.metrics.or(profile) else {
+        if args.metrics_per_connection {
+            anyhow::bail!(BadInput(
+                "--metrics-per-connection needs --metrics ADDR (or metrics = \"ADDR\" in the profile's [defaults])"
+                    .into()
+            ));
+        }
+        return Ok(None);
+    };
+    let limit = args.metrics_per_connection_limit;
+    if args.metrics_per_connection && connections > limit {
+        anyhow::bail!(BadInput(format!(
+            "--metrics-per-connection: {connections} connections is over the limit of {limit}: \
+             raise it with --metrics-per-connection-limit {connections}, or leave out --metrics-per-connection \
+             (the fleet-wide metrics stay)"
+        )));
+    }
+    let endpoint = crate::metrics::bind(addr).map_err(BadInput)?;
+    Ok(Some(MetricsSetup { endpoint, per_connection: args.metrics_per_connection.then_some(limit) }))
+}
+
 pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
     if selection.specs.is_empty() {
@@ -157,6 +195,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     ensure_open_files(selection.specs.len())?;
+    let metrics = metrics(&args.session, selection.metrics, selection.specs.len())?;
     let options = WatchOptions {
         specs: selection.specs,
         label: selection.label,
@@ -166,6 +205,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         log: args.session.log(),
         report: args.session.report,
         waves: selection.waves,
+        metrics,
     };
     run_watch(&runtime()?, options)
 }

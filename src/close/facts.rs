@@ -31,6 +31,16 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
+    /// Every kind, in the order of the design table.
+    pub const ALL: [RuleKind; 6] = [
+        RuleKind::Restart,
+        RuleKind::TryAgainLater,
+        RuleKind::Normal,
+        RuleKind::Transport,
+        RuleKind::Protocol,
+        RuleKind::Rejected,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             RuleKind::Restart => "restart",
@@ -71,6 +81,8 @@ pub enum WaveKind {
 }
 
 impl WaveKind {
+    pub const ALL: [WaveKind; 2] = [WaveKind::Restart, WaveKind::Abrupt];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WaveKind::Restart => "restart",

@@ -76,6 +76,10 @@ pub struct Settings {
     pub reconnect: BTreeMap<RuleKey, RuleValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSettings>,
+    /// Serve metrics on this address (`--metrics`): `[defaults]` only, a
+    /// setting of the session rather than of a connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsAddr>,
 }
 
 /// TLS extras: a private CA to trust; `insecure` only when asked for.
@@ -141,6 +145,7 @@ impl ConnectionEntry {
             max_message: self.max_message,
             reconnect: self.reconnect.clone(),
             tls: self.tls.clone(),
+            metrics: None,
         }
     }
 }
@@ -199,6 +204,23 @@ impl<'de> Deserialize<'de> for WsUrl {
 impl Serialize for WsUrl {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.0.as_str())
+    }
+}
+
+/// The metrics endpoint's address: `127.0.0.1:9464`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsAddr(pub std::net::SocketAddr);
+
+impl<'de> Deserialize<'de> for MetricsAddr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        crate::metrics::parse_addr(&text).map(MetricsAddr).map_err(D::Error::custom)
+    }
+}
+
+impl Serialize for MetricsAddr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_string())
     }
 }
 

@@ -153,6 +153,18 @@ fn bad_values_name_the_entry_or_the_spot() {
 }
 
 #[test]
+fn the_metrics_address_is_a_default_of_the_session_only() {
+    let file = parse(Path::new("p.toml"), "[defaults]\nmetrics = \"127.0.0.1:9464\"\n").unwrap();
+    assert_eq!(file.defaults.metrics.map(|addr| addr.0.to_string()), Some("127.0.0.1:9464".into()));
+    assert!(toml::to_string(&file).unwrap().contains("metrics = \"127.0.0.1:9464\""));
+
+    let error = error_of("[defaults]\nmetrics = \"9464\"\n");
+    assert!(error.contains(":2:11:") && error.contains("not an address: '9464' — give HOST:PORT"), "{error}");
+    let error = error_of("[[connection]]\nname = \"a\"\nurl = \"ws://h/\"\nmetrics = \"127.0.0.1:9464\"\n");
+    assert!(error.contains(":4:1:") && error.contains("metrics"), "{error}");
+}
+
+#[test]
 fn names_that_are_not_plain_file_names_are_refused() {
     let (_dir, store) = store();
     for bad in ["", "../x", "/", "a/b", ".hidden", "a b", "x\u{1b}"] {

@@ -2,13 +2,15 @@
 //! session log, and the outputs that show what happens. The session drains
 //! the engine's events in batches, applies each batch to the model, logs it
 //! (so what a reader saw is on disk first), then hands it to every output.
-//! The TUI, `watch`'s text lines, JSON Lines and the report on exit are
-//! outputs; adding one is one file that implements `Output` and a flag
-//! that puts it in the list (docs/ARCHITECTURE.md, "Adding an output"). A
-//! replay drives the same outputs from a log.
+//! The TUI, `watch`'s text lines, JSON Lines, the report on exit and the
+//! metrics endpoint's series are outputs; adding one is one file that
+//! implements `Output` and a flag that puts it in the list
+//! (docs/ARCHITECTURE.md, "Adding an output"). A replay drives the same
+//! outputs from a log.
 
 mod exit_report;
 mod json_lines;
+mod metrics;
 mod text_lines;
 
 use std::io;
@@ -20,6 +22,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use exit_report::{ExitReport, write_report};
 pub use json_lines::JsonLines;
+pub use metrics::{MetricsOutput, MetricsSetup};
 pub use text_lines::{TextLines, describe, summary_text};
 
 use crate::engine::{Command, ConnSpec, Engine};
@@ -47,6 +50,21 @@ pub trait Output {
 
     /// The session ended at `at`; `summary` holds the model's figures then.
     fn on_end(&mut self, model: &Model, summary: &Summary, at: Ts) -> io::Result<()>;
+}
+
+/// An output that may be off (`--metrics` not given): then it sees nothing.
+impl<O: Output> Output for Option<O> {
+    fn on_events(&mut self, model: &Model, events: &[Event]) -> io::Result<()> {
+        self.as_mut().map_or(Ok(()), |output| output.on_events(model, events))
+    }
+
+    fn on_tick(&mut self, model: &Model, now: Ts) -> io::Result<()> {
+        self.as_mut().map_or(Ok(()), |output| output.on_tick(model, now))
+    }
+
+    fn on_end(&mut self, model: &Model, summary: &Summary, at: Ts) -> io::Result<()> {
+        self.as_mut().map_or(Ok(()), |output| output.on_end(model, summary, at))
+    }
 }
 
 pub struct Session {

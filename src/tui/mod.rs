@@ -28,7 +28,7 @@ use tokio::time::Instant;
 use crate::engine::{ConnOptions, ConnSpec, sleep_until_or_never};
 use crate::gates::Gates;
 use crate::model::WaveRules;
-use crate::session::{ExitReport, Output, Session};
+use crate::session::{ExitReport, MetricsSetup, Output, Session};
 use app::{App, Drawn};
 use effects::Surroundings;
 use terminal::TerminalGuard;
@@ -63,6 +63,8 @@ pub struct TuiOptions {
     pub profiles: crate::profile::Store,
     /// Write a report here on exit (and on `R`).
     pub report: Option<PathBuf>,
+    /// Serve metrics (`--metrics`) while the screen runs.
+    pub metrics: Option<MetricsSetup>,
 }
 
 /// What a session left on disk, to tell the user once the screen is gone.
@@ -91,6 +93,16 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
             }
             *session
         }
+    };
+    // Where it listens is said on the status line: stderr is the screen's.
+    let (mut metrics, _serving) = match options.metrics.map(MetricsSetup::start).transpose()? {
+        Some((output, serving)) => {
+            let notices = crate::metrics::notices(serving.addr());
+            tracing::info!("{}", notices.join("; "));
+            app.say(notices.join(" — "), notices.len() > 1);
+            (Some(output), Some(serving))
+        }
+        None => (None, None),
     };
     let surroundings = Surroundings { profiles: options.profiles, report_to: options.report.clone() };
     let mut input = EventStream::new();
@@ -123,7 +135,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
                     break;
                 }
                 next_drain = Instant::now() + FRAME;
-                session.apply(&mut [&mut app])?;
+                session.apply(&mut [&mut metrics, &mut app])?;
                 dirty = true;
             }
             input_event = input.next() => {

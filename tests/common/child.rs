@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 
 use super::LIMIT;
 
@@ -16,6 +16,10 @@ pub struct Wsmon {
     lines: Lines<BufReader<ChildStdout>>,
     /// Every line read so far.
     pub seen: Vec<String>,
+    /// stderr, once a test reads it while wsmon runs (`stderr_until`).
+    errors: Option<Lines<BufReader<ChildStderr>>>,
+    /// Every stderr line read so far.
+    pub stderr_seen: Vec<String>,
     /// WSMON_CONFIG_DIR and WSMON_DATA_DIR.
     pub dirs: tempfile::TempDir,
 }
@@ -36,7 +40,7 @@ impl Wsmon {
             .spawn()
             .expect("wsmon starts");
         let lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
-        Wsmon { child, lines, seen: Vec::new(), dirs }
+        Wsmon { child, lines, seen: Vec::new(), errors: None, stderr_seen: Vec::new(), dirs }
     }
 
     /// Read lines until one satisfies `done`; returns it.
@@ -62,6 +66,34 @@ impl Wsmon {
         tokio::time::timeout(LIMIT, read).await.unwrap_or_else(|_| panic!("timed out; output so far: {:#?}", self.seen))
     }
 
+    /// Read stderr lines until one satisfies `done` (what wsmon says as it
+    /// starts: where it serves metrics); returns it.
+    pub async fn stderr_until(&mut self, done: impl Fn(&str) -> bool) -> String {
+        if let Some(line) = self.stderr_seen.iter().find(|line| done(line)) {
+            return line.clone();
+        }
+        if self.errors.is_none() {
+            let pipe = self.child.stderr.take().expect("piped stderr");
+            self.errors = Some(BufReader::new(pipe).lines());
+        }
+        let errors = self.errors.as_mut().expect("stderr is read");
+        let seen = &mut self.stderr_seen;
+        let read = async {
+            while let Some(line) = errors.next_line().await.expect("readable stderr") {
+                seen.push(line.clone());
+                if done(&line) {
+                    return Some(line);
+                }
+            }
+            None
+        };
+        match tokio::time::timeout(LIMIT, read).await {
+            Ok(Some(line)) => line,
+            Ok(None) => panic!("wsmon ended before the expected stderr line; stderr: {:#?}", self.stderr_seen),
+            Err(_) => panic!("timed out; stderr so far: {:#?}", self.stderr_seen),
+        }
+    }
+
     /// Ctrl-C, then read the rest; returns the exit code and stderr.
     pub async fn interrupt(&mut self) -> (i32, String) {
         let pid = self.child.id().expect("still running") as i32;
@@ -71,8 +103,13 @@ impl Wsmon {
             while let Some(line) = self.lines.next_line().await.expect("readable stdout") {
                 self.seen.push(line);
             }
-            let mut stderr = String::new();
-            if let Some(mut pipe) = self.child.stderr.take() {
+            let mut stderr: String = self.stderr_seen.iter().map(|line| format!("{line}\n")).collect();
+            if let Some(errors) = self.errors.as_mut() {
+                while let Some(line) = errors.next_line().await.expect("readable stderr") {
+                    stderr.push_str(&line);
+                    stderr.push('\n');
+                }
+            } else if let Some(mut pipe) = self.child.stderr.take() {
                 tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr).await.expect("readable stderr");
             }
             (self.child.wait().await.expect("wsmon exits"), stderr)
