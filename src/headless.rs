@@ -15,6 +15,7 @@ use crate::engine::{ConnSpec, sleep_until_or_never};
 use crate::gates::Gates;
 use crate::model::{Summary, WaveRules};
 use crate::session::{ExitReport, JsonLines, MetricsSetup, Output, Session, TextLines};
+use crate::shard::Shard;
 
 /// How long connections get to close politely when watch ends.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -41,6 +42,8 @@ pub struct WatchOptions {
     pub waves: WaveRules,
     /// Serve metrics (`--metrics`).
     pub metrics: Option<MetricsSetup>,
+    /// The specs are this shard of a profile's (`--shard`).
+    pub shard: Option<Shard>,
 }
 
 pub struct WatchOutcome {
@@ -57,7 +60,8 @@ pub async fn watch(
     out: &mut impl Write,
     stop: impl Future<Output = ()>,
 ) -> io::Result<WatchOutcome> {
-    let mut session = Session::live(&options.label, options.specs, options.log, options.waves);
+    let shard = options.shard.map(|shard| shard.to_string());
+    let mut session = Session::live(&options.label, options.specs, options.log, options.waves, shard);
     let mut lines: Box<dyn Output + '_> =
         if options.json { Box::new(JsonLines::new(&mut *out)) } else { Box::new(TextLines::new(&mut *out)) };
     let mut report = options.report.map(|path| ExitReport::new(&options.label, path));

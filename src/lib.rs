@@ -27,6 +27,7 @@ pub mod recording;
 pub mod replay;
 pub mod report;
 pub mod session;
+pub mod shard;
 pub mod text;
 pub mod tui;
 pub mod wire;

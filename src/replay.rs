@@ -207,8 +207,7 @@ mod tests {
     /// midway; it is skipped, by number, and every event still counts.
     #[test]
     fn a_second_session_header_is_skipped() {
-        let header =
-            crate::wire::SessionHeader { label: "a".into(), waves: Default::default(), groups: Default::default() };
+        let header = crate::wire::SessionHeader { label: "a".into(), ..Default::default() };
         let line = crate::wire::encode_session(&header, Ts(0));
         let log = format!("{line}\n{OPEN}\n{line}\n{CLOSED}\n");
         let (model, replayed) = replay(log.as_bytes());

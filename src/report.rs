@@ -81,7 +81,8 @@ impl Report {
 
     fn markdown(&self) -> String {
         let s = &self.summary;
-        let mut out = format!("# Deployment report · {}\n\n", cell(&self.label));
+        let shard = s.shard.as_ref().map(|shard| format!(" · shard {}", cell(shard))).unwrap_or_default();
+        let mut out = format!("# Deployment report · {}{shard}\n\n", cell(&self.label));
         let from = s.started.as_deref().map_or("-".to_string(), utc);
         out.push_str(&format!(
             "{from} → {} ({})  \n{} connections, {} open at the end · {} closes · {} handshake failures\n",

@@ -89,6 +89,9 @@ enum Body {
         /// Connection → the service a profile put it in (others go by endpoint).
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         groups: BTreeMap<String, String>,
+        /// `--shard K/N`: the part of a profile the session watched.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shard: Option<String>,
     },
     /// Session logs only: lines a capped log left out (see `recording`).
     LogGap {
@@ -210,12 +213,14 @@ pub fn encode_gap(gap: &LogGap) -> String {
 }
 
 /// What a session log says of its session in its first line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionHeader {
     pub label: String,
     pub waves: WaveRules,
     /// Connection → the service a profile put it in.
     pub groups: BTreeMap<String, String>,
+    /// "2/3" with `--shard 2/3`.
+    pub shard: Option<String>,
 }
 
 /// A session log's first line.
@@ -226,6 +231,7 @@ pub fn encode_session(header: &SessionHeader, at: Ts) -> String {
         wave_quiet_ms: quiet_ms,
         wave_ceiling_ms: ceiling_ms,
         groups: header.groups.clone(),
+        shard: header.shard.clone(),
     };
     encode(&Line { ts: at.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
 }
@@ -333,11 +339,11 @@ impl Replayer {
         let at = parse_ts(&line.ts)?;
         let kind = match line.body {
             Body::Summary(summary) => return Ok(Decoded::Summary { at, summary }),
-            Body::Session { label, wave_quiet_ms, wave_ceiling_ms, groups } => {
+            Body::Session { label, wave_quiet_ms, wave_ceiling_ms, groups, shard } => {
                 let waves = WaveRules { quiet_ms: wave_quiet_ms, ceiling_ms: wave_ceiling_ms };
                 // The connections it names are added to their services.
                 self.groups = groups.clone();
-                return Ok(Decoded::Session(SessionHeader { label, waves, groups }));
+                return Ok(Decoded::Session(SessionHeader { label, waves, groups, shard }));
             }
             Body::LogGap { from, lines, bytes, cap_bytes } => {
                 return Ok(Decoded::Gap(LogGap { from: parse_ts(&from)?, to: at, lines, bytes, cap_bytes }));
@@ -497,6 +503,7 @@ mod tests {
             label: "demo (seed 7)".into(),
             waves: WaveRules { quiet_ms: 500, ceiling_ms: 15_000 },
             groups,
+            shard: Some("2/3".into()),
         };
         let line = encode_session(&header, Ts(0));
         assert!(line.contains(r#""event":"session","label":"demo (seed 7)","wave_quiet_ms":500"#), "{line}");

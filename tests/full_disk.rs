@@ -93,8 +93,7 @@ fn a_full_disk_loses_no_session_log() {
     let data = dirs.path().join("data");
     let Some(_unmount) = mount_small_disk(&data, "256k") else { return };
     let sessions = data.join("sessions");
-    let header =
-        wsmon::wire::SessionHeader { label: "t".into(), waves: Default::default(), groups: Default::default() };
+    let header = wsmon::wire::SessionHeader { label: "t".into(), ..Default::default() };
     let mut recorder = Recorder::start_in(&sessions, &header, Ts(0), MIN_CAP).unwrap();
     let mut model = wsmon::model::Model::default();
     let mut write = |recorder: &mut Recorder, ms: i64, kind: EventKind| {

@@ -114,6 +114,10 @@ pub struct WatchArgs {
     /// back after a close (or is still down at the end), e.g. 30s
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     max_recovery: Option<Duration>,
+    /// Watch only shard K of N: the connections whose name hashes there
+    /// (FNV-1a, stable), so N agents split one profile, e.g. --shard 2/3
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse)]
+    shard: Option<crate::shard::Shard>,
     #[command(flatten)]
     session: SessionArgs,
 }

@@ -17,6 +17,7 @@ use crate::model::WaveRules;
 use crate::profile::Store;
 use crate::recording;
 use crate::session::{ExitReport, MetricsSetup, Output, Session};
+use crate::shard::Shard;
 use crate::text::escape;
 use crate::tui::{Source, TuiOptions};
 
@@ -62,6 +63,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             report: args.session.report,
             waves,
             metrics,
+            shard: None,
         };
         run_watch(&runtime, options)
     } else {
@@ -184,18 +186,24 @@ pub(super) fn metrics(
         )));
     }
     let endpoint = crate::metrics::bind(addr).map_err(BadInput)?;
-    Ok(Some(MetricsSetup { endpoint, per_connection: args.metrics_per_connection.then_some(limit) }))
+    Ok(Some(MetricsSetup { endpoint, per_connection: args.metrics_per_connection.then_some(limit), shard: None }))
 }
 
 pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
+    let mut selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
     if selection.specs.is_empty() {
         anyhow::bail!(BadInput(
             "nothing to watch: give URLs or a profile with connections (wsmon watch ws://host:port/path)".into()
         ));
     }
+    if let Some(shard) = args.shard {
+        take_shard(&mut selection.specs, shard)?;
+    }
     ensure_open_files(selection.specs.len())?;
-    let metrics = metrics(&args.session, selection.metrics, selection.specs.len())?;
+    let mut metrics = metrics(&args.session, selection.metrics, selection.specs.len())?;
+    if let Some(metrics) = &mut metrics {
+        metrics.shard = args.shard.map(|shard| shard.to_string());
+    }
     let options = WatchOptions {
         specs: selection.specs,
         label: selection.label,
@@ -206,8 +214,23 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         report: args.session.report,
         waves: selection.waves,
         metrics,
+        shard: args.shard,
     };
     run_watch(&runtime()?, options)
+}
+
+/// Keep the connections of `shard` (by their final, unique names) and say
+/// how many of how many; a shard with none is an error, not an idle agent.
+fn take_shard(specs: &mut Vec<crate::engine::ConnSpec>, shard: Shard) -> anyhow::Result<()> {
+    let all = specs.len();
+    specs.retain(|spec| shard.owns(&spec.name));
+    if specs.is_empty() {
+        anyhow::bail!(BadInput(format!(
+            "--shard {shard}: none of the {all} connections falls in this shard: use fewer shards than connections"
+        )));
+    }
+    crate::tell!("wsmon: shard {shard}: watching {} of {all} connections", specs.len());
+    Ok(())
 }
 
 fn run_watch(runtime: &tokio::runtime::Runtime, options: WatchOptions) -> anyhow::Result<ExitCode> {

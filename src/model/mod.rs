@@ -35,12 +35,23 @@ pub struct Model {
     recovery: Millis,
     activity: Activity,
     first_event: Option<Ts>,
+    /// `--shard K/N`: the part of a profile watched, for the summary.
+    shard: Option<String>,
 }
 
 impl Model {
     /// A model whose waves end by `rules`.
     pub fn with_wave_rules(rules: WaveRules) -> Model {
         Model { waves: Waves::new(rules), ..Model::default() }
+    }
+
+    /// The session watches shard `shard` ("2/3") of its profile.
+    pub fn set_shard(&mut self, shard: Option<String>) {
+        self.shard = shard;
+    }
+
+    pub fn shard(&self) -> Option<&str> {
+        self.shard.as_deref()
     }
 
     pub fn apply(&mut self, event: &Event) {

@@ -14,6 +14,9 @@ pub struct Summary {
     /// The first event's time, RFC 3339 (null when nothing happened).
     pub started: Option<String>,
     pub duration_ms: u64,
+    /// `--shard K/N`: "2/3", the part of a profile this agent watched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     pub connections: u32,
     pub open_at_end: u32,
     /// Names of connections not open at the end (removed ones excluded).
@@ -218,6 +221,7 @@ impl Model {
         Summary {
             started: self.first_event().map(Ts::rfc3339),
             duration_ms: self.first_event().map_or(0, |first| now.millis_since(first)),
+            shard: self.shard().map(String::from),
             connections: (open.len() + down.len()) as u32,
             open_at_end: open.len() as u32,
             down_at_end,

@@ -203,7 +203,7 @@ mod tests {
     use crate::event::{CloseRecord, Traffic};
 
     fn header(label: &str) -> SessionHeader {
-        SessionHeader { label: label.into(), waves: crate::model::WaveRules::default(), groups: Default::default() }
+        SessionHeader { label: label.into(), ..Default::default() }
     }
 
     fn traffic(msgs: u64) -> EventKind {

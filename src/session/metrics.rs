@@ -17,6 +17,9 @@ pub struct MetricsSetup {
     pub endpoint: Bound,
     /// A series per connection, for at most this many connections.
     pub per_connection: Option<usize>,
+    /// `--shard K/N`: every series carries `shard="K/N"`, so agents that
+    /// split a profile can be told apart (and summed) in Prometheus.
+    pub shard: Option<String>,
 }
 
 impl MetricsSetup {
@@ -25,8 +28,7 @@ impl MetricsSetup {
     pub fn start(self) -> io::Result<(MetricsOutput, Serving)> {
         let options = Options {
             states: Shown::COUNTED.iter().map(|shown| shown.name()).collect(),
-            // Where `--shard K/N` would add its label.
-            const_labels: Vec::new(),
+            const_labels: self.shard.map(|shard| ("shard".to_string(), shard)).into_iter().collect(),
             per_connection: self.per_connection.is_some(),
         };
         let (families, exposition) = Families::new(options);

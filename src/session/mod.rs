@@ -96,14 +96,22 @@ impl Session {
     /// These connections, live, their waves ending by `waves`. With `log`,
     /// the session is logged to a file named after `label`, capped at that
     /// many bytes.
-    pub fn live(label: &str, specs: Vec<ConnSpec>, log: Option<u64>, waves: WaveRules) -> Session {
+    /// `shard`: "2/3" when the specs are that shard of a profile's.
+    pub fn live(
+        label: &str,
+        specs: Vec<ConnSpec>,
+        log: Option<u64>,
+        waves: WaveRules,
+        shard: Option<String>,
+    ) -> Session {
         let mut session = Session::empty();
         session.model = Model::with_wave_rules(waves);
+        session.model.set_shard(shard.clone());
         if let Some(cap) = log {
             // The services profiles named, so a replay groups connections the same way.
             let groups =
                 specs.iter().filter_map(|spec| Some((spec.name.clone(), spec.options.group.clone()?))).collect();
-            match Recorder::start(&SessionHeader { label: label.to_string(), waves, groups }, cap) {
+            match Recorder::start(&SessionHeader { label: label.to_string(), waves, groups, shard }, cap) {
                 Ok(recorder) => session.log = Some(recorder),
                 Err(error) => session.notices.push(format!("not logging this session: {error}")),
             }
@@ -122,7 +130,10 @@ impl Session {
         let mut failed = None;
         let replayed = crate::replay::read(path, |item| match item {
             // The first line: the figures are made by the session's own rules.
-            Item::Header(header) => session.model = Model::with_wave_rules(header.waves),
+            Item::Header(header) => {
+                session.model = Model::with_wave_rules(header.waves);
+                session.model.set_shard(header.shard.clone());
+            }
             Item::Event(event) => {
                 session.model.apply(event);
                 for output in outputs.iter_mut() {

@@ -129,8 +129,9 @@ pub fn summary_text(summary: &Summary) -> String {
     let counts = |map: &std::collections::BTreeMap<String, u64>| {
         map.iter().map(|(key, count)| format!("{key} ×{count}")).collect::<Vec<_>>().join(", ")
     };
+    let shard = summary.shard.as_ref().map(|shard| format!(" (shard {shard})")).unwrap_or_default();
     let mut out = format!(
-        "\nSummary over {}: {} connections, {} open at the end\n",
+        "\nSummary over {}{shard}: {} connections, {} open at the end\n",
         duration_ms(summary.duration_ms),
         summary.connections,
         summary.open_at_end

@@ -79,7 +79,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     let mut session = match options.source {
         Source::Live { specs, log, waves } => {
             let insecure: Vec<bool> = specs.iter().map(|spec| spec.options.tls.insecure).collect();
-            let session = Session::live(&options.label, specs, log, waves);
+            let session = Session::live(&options.label, specs, log, waves, None);
             // The engine numbers connections in the order they are added.
             for (index, insecure) in insecure.into_iter().enumerate() {
                 app.added(crate::event::ConnId(index as u32), insecure);
