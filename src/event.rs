@@ -113,6 +113,16 @@ pub enum EventKind {
     /// logs keep one per connection and minute instead of one per ping.
     RttSummary(RttSummary),
     Traffic(Traffic),
+    /// An open connection received no message for its
+    /// `expect_message_within`: the feed went quiet (pings may still
+    /// answer). `silent_ms`: the silence so far.
+    Silent {
+        silent_ms: u64,
+    },
+    /// A message came after a silence of `silent_ms`.
+    SilenceEnded {
+        silent_ms: u64,
+    },
 }
 
 /// RTT samples of one connection over a while, in milliseconds. `last_ms`

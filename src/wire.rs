@@ -106,6 +106,12 @@ enum Body {
         msgs_out: u64,
         bytes_out: u64,
     },
+    Silent {
+        silent_ms: u64,
+    },
+    SilenceEnded {
+        silent_ms: u64,
+    },
     Summary(Box<Summary>),
 }
 
@@ -136,6 +142,8 @@ impl Body {
             EventKind::Traffic(Traffic { msgs_in, bytes_in, msgs_out, bytes_out }) => {
                 Body::Traffic { msgs_in, bytes_in, msgs_out, bytes_out }
             }
+            EventKind::Silent { silent_ms } => Body::Silent { silent_ms },
+            EventKind::SilenceEnded { silent_ms } => Body::SilenceEnded { silent_ms },
         })
     }
 
@@ -163,6 +171,8 @@ impl Body {
             Body::Traffic { msgs_in, bytes_in, msgs_out, bytes_out } => {
                 EventKind::Traffic(Traffic { msgs_in, bytes_in, msgs_out, bytes_out })
             }
+            Body::Silent { silent_ms } => EventKind::Silent { silent_ms },
+            Body::SilenceEnded { silent_ms } => EventKind::SilenceEnded { silent_ms },
             Body::Summary(_) | Body::LogGap { .. } | Body::Session { .. } => return None,
         })
     }

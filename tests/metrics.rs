@@ -18,7 +18,7 @@ use common::scrape::{Metrics, announced, request, scrape, scrape_until};
 use common::*;
 use tokio::io::AsyncWriteExt;
 
-const STATES: [&str; 5] = ["open", "connecting", "waiting", "paused", "attention"];
+const STATES: [&str; 6] = ["open", "silent", "connecting", "waiting", "paused", "attention"];
 const CAUSES: [&str; 11] = [
     "masked_frame",
     "reserved_bits",

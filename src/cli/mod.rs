@@ -222,6 +222,10 @@ pub struct ConnectionArgs {
     /// Limit for each connect stage: DNS, TCP, TLS, HTTP upgrade. [default: 10s]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     connect_timeout: Option<Duration>,
+    /// An open connection that receives no message for this long is shown
+    /// silent (a feed that stopped while pings answer), e.g. 30s
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    expect_message_within: Option<Duration>,
     /// Largest message accepted (e.g. 64KiB); larger ones close with 1009. [default: 1MiB]
     #[arg(long, value_name = "SIZE", value_parser = crate::format::parse_size)]
     max_message: Option<usize>,
@@ -253,6 +257,9 @@ impl ConnectionArgs {
         }
         if let Some(size) = self.max_message {
             options.max_message_size = size;
+        }
+        if let Some(within) = self.expect_message_within {
+            options.expect_message_within = (!within.is_zero()).then_some(within);
         }
         if let Some(ca_file) = &self.ca_file {
             options.tls.ca_file = Some(ca_file.clone());

@@ -235,6 +235,10 @@ struct Session<'a> {
     /// The outstanding ping: its payload, when it left, when its pong is due.
     pending_pong: Option<(u64, Instant, Instant)>,
     pings_sent: u64,
+    /// When the last message came (or the connection opened), and whether
+    /// the silence since has been reported (`expect_message_within`).
+    last_in: Instant,
+    silent: bool,
 }
 
 impl<'a> Session<'a> {
@@ -251,7 +255,15 @@ impl<'a> Session<'a> {
             next_ping: spec.options.ping_interval.map(|interval| now + interval),
             pending_pong: None,
             pings_sent: 0,
+            last_in: now,
+            silent: false,
         }
+    }
+
+    /// When the feed counts as silent, unless a message comes first.
+    fn silent_due(&self) -> Option<Instant> {
+        let within = self.spec.options.expect_message_within?;
+        (!self.silent).then(|| self.last_in + within)
     }
 
     fn connected_ms(&self) -> u64 {
@@ -291,7 +303,10 @@ impl<'a> Session<'a> {
         }
         loop {
             let deadline =
-                [self.next_ping, self.pending_pong.map(|(_, _, due)| due), self.flush_due].into_iter().flatten().min();
+                [self.next_ping, self.pending_pong.map(|(_, _, due)| due), self.flush_due, self.silent_due()]
+                    .into_iter()
+                    .flatten()
+                    .min();
             // The handlers that await are boxed: they run rarely (a ping
             // every 15 s, a command), and inline they would make every
             // connection's task bigger for its whole life.
@@ -348,6 +363,12 @@ impl<'a> Session<'a> {
         }
         if self.flush_due.is_some_and(|due| now >= due) {
             self.flush_traffic();
+        }
+        if self.silent_due().is_some_and(|due| now >= due) {
+            self.silent = true;
+            // The traffic before the silence is counted first.
+            self.flush_traffic();
+            self.events.emit(EventKind::Silent { silent_ms: millis(now - self.last_in) });
         }
         if let (Some(next), Some(interval)) = (self.next_ping, self.spec.options.ping_interval)
             && now >= next
@@ -432,6 +453,11 @@ impl<'a> Session<'a> {
     }
 
     fn count_in(&mut self, length: usize) {
+        let now = Instant::now();
+        if std::mem::take(&mut self.silent) {
+            self.events.emit(EventKind::SilenceEnded { silent_ms: millis(now - self.last_in) });
+        }
+        self.last_in = now;
         self.traffic.msgs_in += 1;
         self.traffic.bytes_in += length as u64;
         self.schedule_flush();
@@ -453,6 +479,10 @@ impl<'a> Session<'a> {
             self.events.emit(EventKind::Traffic(std::mem::take(&mut self.traffic)));
         }
     }
+}
+
+fn millis(duration: Duration) -> u64 {
+    duration.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
 /// Sends one connection's events, stamped with the time and its id, with

@@ -42,6 +42,9 @@ pub struct ConnOptions {
     pub delay_divisor: f64,
     /// The service it belongs to (a profile's `group`); None: its endpoint.
     pub group: Option<String>,
+    /// An open connection that receives no message for this long is
+    /// silent (a feed that stopped while pings still answer). None: never.
+    pub expect_message_within: Option<Duration>,
 }
 
 impl Default for ConnOptions {
@@ -60,6 +63,7 @@ impl Default for ConnOptions {
             tls: TlsOptions::default(),
             delay_divisor: 1.0,
             group: None,
+            expect_message_within: None,
         }
     }
 }

@@ -47,6 +47,8 @@ impl State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Shown {
     Attention,
+    /// Open, but no message for its `expect_message_within`.
+    Silent,
     Closed,
     Waiting,
     Connecting,
@@ -59,11 +61,13 @@ pub enum Shown {
 
 impl Shown {
     /// What the header counts (and the metrics' `state` label), in order.
-    pub const COUNTED: [Shown; 5] = [Shown::Open, Shown::Connecting, Shown::Waiting, Shown::Paused, Shown::Attention];
+    pub const COUNTED: [Shown; 6] =
+        [Shown::Open, Shown::Silent, Shown::Connecting, Shown::Waiting, Shown::Paused, Shown::Attention];
 
     pub fn name(self) -> &'static str {
         match self {
             Shown::Attention => "attention",
+            Shown::Silent => "silent",
             Shown::Closed => "closed",
             Shown::Waiting => "waiting",
             Shown::Connecting => "connecting",
@@ -85,17 +89,23 @@ impl Shown {
         }
     }
 
-    /// Trouble first: attention, waiting, connecting, held, paused, open.
+    /// Trouble first: attention, silent, waiting, connecting, held, paused, open.
     pub fn rank(self) -> u8 {
         match self {
             Shown::Attention => 0,
-            Shown::Closed | Shown::Waiting => 1,
-            Shown::Connecting => 2,
-            Shown::Held => 3,
-            Shown::Paused => 4,
-            Shown::Open => 5,
-            Shown::Removed => 6,
+            Shown::Silent => 1,
+            Shown::Closed | Shown::Waiting => 2,
+            Shown::Connecting => 3,
+            Shown::Held => 4,
+            Shown::Paused => 5,
+            Shown::Open => 6,
+            Shown::Removed => 7,
         }
+    }
+
+    /// A person should look: the policy said so, or a feed went quiet.
+    pub fn needs_attention(self) -> bool {
+        matches!(self, Shown::Attention | Shown::Silent)
     }
 }
 
@@ -131,6 +141,8 @@ pub struct Connection {
     pub history: VecDeque<CloseEntry>,
     /// The service it belongs to (`Model::groups`).
     pub group: u32,
+    /// Open but silent since then (`expect_message_within`).
+    pub silent_since: Option<Ts>,
 }
 
 impl Connection {
@@ -147,6 +159,7 @@ impl Connection {
             attention: false,
             history: VecDeque::new(),
             group: 0,
+            silent_since: None,
         }
     }
 
@@ -159,6 +172,7 @@ impl Connection {
             State::Removed => Shown::Removed,
             _ if self.attention => Shown::Attention,
             State::Connecting => Shown::Connecting,
+            State::Open if self.silent_since.is_some() => Shown::Silent,
             State::Open => Shown::Open,
             State::Closed => Shown::Closed,
             State::Waiting { .. } => Shown::Waiting,

@@ -73,6 +73,7 @@ impl Model {
             EventKind::Connecting { .. } => conn.state = State::Connecting,
             EventKind::Open { .. } => {
                 conn.state = State::Open;
+                conn.silent_since = None;
                 conn.opened_at = Some(at);
                 conn.attention = false;
                 conn.last_failure = None;
@@ -86,6 +87,7 @@ impl Model {
             }
             EventKind::Closed(record) => {
                 conn.state = State::Closed;
+                conn.silent_since = None;
                 conn.closes += 1;
                 conn.opened_at = None;
                 conn.rtt_ms = None;
@@ -141,6 +143,16 @@ impl Model {
             }
             // The summary's totals; nothing on screen shows it yet.
             EventKind::Traffic(delta) => self.totals.traffic.add(delta),
+            EventKind::Silent { silent_ms } => {
+                if conn.is_open() {
+                    conn.silent_since = Some(Ts(at.0.saturating_sub(i64::try_from(*silent_ms).unwrap_or(i64::MAX))));
+                    self.waves.on_silent(at, id);
+                }
+            }
+            EventKind::SilenceEnded { .. } => {
+                conn.silent_since = None;
+                self.waves.on_heard(id);
+            }
         }
     }
 

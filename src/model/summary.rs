@@ -21,6 +21,9 @@ pub struct Summary {
     pub open_at_end: u32,
     /// Names of connections not open at the end (removed ones excluded).
     pub down_at_end: Vec<String>,
+    /// Names of connections open but silent at the end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub silent_at_end: Vec<String>,
     pub closes: u64,
     pub handshake_failures: u64,
     pub by_code: BTreeMap<String, u64>,
@@ -98,7 +101,11 @@ pub struct WaveSummary {
     pub hit: u32,
     pub back: u32,
     pub still_down: u32,
-    /// The connections still down, by name (the first hundred).
+    /// Back, but silent since (`expect_message_within`): not recovered.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub silent: u32,
+    /// The connections not recovered (still down, or silent), by name
+    /// (the first hundred).
     #[serde(default)]
     pub stragglers: Vec<String>,
     pub recovery: Percentiles,
@@ -135,11 +142,15 @@ pub struct ProblemSummary {
 /// Stragglers named in a summary; `still_down` counts them all.
 const STRAGGLERS_NAMED: usize = 100;
 
+fn is_zero(count: &u32) -> bool {
+    *count == 0
+}
+
 impl WaveSummary {
     /// `wave` as the summary tells it at `now`.
     pub fn of(wave: &Wave, model: &Model, now: Ts) -> WaveSummary {
         let name = |conn: ConnId| model.connection(conn).map(|c| c.name.clone()).unwrap_or_default();
-        let mut stragglers: Vec<String> = model.waves().still_down_in(wave.number).map(name).collect();
+        let mut stragglers: Vec<String> = model.waves().not_recovered_in(wave.number).map(name).collect();
         stragglers.sort();
         stragglers.truncate(STRAGGLERS_NAMED);
         let ended = wave.ended(now);
@@ -185,6 +196,7 @@ impl WaveSummary {
             hit: wave.hit,
             back: wave.back,
             still_down: wave.still_down(),
+            silent: wave.silent,
             stragglers,
             recovery: wave.recovery.figures(),
             groups,
@@ -204,6 +216,9 @@ impl Model {
         // log first mentions them, which is not the order they were added.
         let mut down_at_end: Vec<String> = down.iter().map(|conn| conn.name.clone()).collect();
         down_at_end.sort();
+        let mut silent_at_end: Vec<String> =
+            open.iter().filter(|conn| conn.silent_since.is_some()).map(|conn| conn.name.clone()).collect();
+        silent_at_end.sort();
         let mut protocol_errors: Vec<ProtocolErrorCount> = self
             .totals()
             .protocol_errors
@@ -225,6 +240,7 @@ impl Model {
             connections: (open.len() + down.len()) as u32,
             open_at_end: open.len() as u32,
             down_at_end,
+            silent_at_end,
             closes: totals.closes,
             handshake_failures: totals.handshake_failures,
             by_code: totals.by_code.iter().map(|(code, count)| (code.to_string(), *count)).collect(),

@@ -243,3 +243,21 @@ fn extreme_values_in_a_log_saturate_instead_of_overflowing() {
     total.add(&huge);
     assert_eq!(total, huge, "traffic sums stop at the maximum");
 }
+
+/// A silent feed shows `Silent` (a state that needs attention) from when
+/// its silence began, is named at the end, and a message or a close clears it.
+#[test]
+fn a_silent_connection_shows_silent_until_a_message_or_a_close() {
+    let mut script = Script::new(&["feed", "chat"]);
+    script.open(0, 0).open(0, 1).at(5_000, 0, EventKind::Silent { silent_ms: 3_000 });
+    assert_eq!(script.conn(0).shown(), Shown::Silent);
+    assert!(script.conn(0).shown().needs_attention());
+    assert_eq!(script.conn(0).silent_since, Some(Ts(2_000)), "since the last message");
+    assert_eq!(script.model.summary(Ts(6_000)).silent_at_end, ["feed"]);
+    script.at(7_000, 0, EventKind::SilenceEnded { silent_ms: 5_000 });
+    assert_eq!(script.conn(0).shown(), Shown::Open);
+    script.at(8_000, 1, EventKind::Silent { silent_ms: 3_000 });
+    script.closed(9_000, 1, 1006, Initiator::Transport, None);
+    assert_eq!(script.conn(1).silent_since, None, "closed: down, not silent");
+    assert!(script.model.summary(Ts(9_000)).silent_at_end.is_empty());
+}

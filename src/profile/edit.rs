@@ -223,9 +223,10 @@ fn same_setting(path: &[&str], old: &str, new: &str) -> bool {
         matches!((parse(old), parse(new)), (Ok(a), Ok(b)) if a == b)
     }
     match path {
-        ["defaults" | "connection", "connect_timeout" | "ping_interval" | "ping_timeout" | "stability_window"] => {
-            both(parse_duration, old, new)
-        }
+        [
+            "defaults" | "connection",
+            "connect_timeout" | "ping_interval" | "ping_timeout" | "stability_window" | "expect_message_within",
+        ] => both(parse_duration, old, new),
         ["defaults" | "connection", "max_message"] => both(parse_size, old, new),
         ["defaults" | "connection", "reconnect", _] => both(parse_rule, old, new),
         ["connection", "url"] => both(parse_ws_url, old, new),

@@ -69,6 +69,9 @@ pub struct Settings {
     pub ping_timeout: Option<Human>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stability_window: Option<Human>,
+    /// An open connection with no message for this long is silent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_message_within: Option<Human>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_message: Option<Size>,
     /// Close code or class → first delay (`"1s..5s"`, `"10s"`) or `"off"`.
@@ -126,6 +129,9 @@ pub struct ConnectionEntry {
     pub ping_timeout: Option<Human>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stability_window: Option<Human>,
+    /// An open connection with no message for this long is silent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_message_within: Option<Human>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_message: Option<Size>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -142,6 +148,7 @@ impl ConnectionEntry {
             ping_interval: self.ping_interval,
             ping_timeout: self.ping_timeout,
             stability_window: self.stability_window,
+            expect_message_within: self.expect_message_within,
             max_message: self.max_message,
             reconnect: self.reconnect.clone(),
             tls: self.tls.clone(),

@@ -113,6 +113,9 @@ pub fn apply(settings: &Settings, options: &mut ConnOptions) {
     if let Some(window) = settings.stability_window {
         options.stability_window = window.0;
     }
+    if let Some(within) = settings.expect_message_within {
+        options.expect_message_within = (!within.0.is_zero()).then_some(within.0);
+    }
     if let Some(size) = settings.max_message {
         options.max_message_size = size.0;
     }
@@ -192,6 +195,9 @@ fn entry_over(spec: &ConnSpec, inherited: &ConnOptions, base: &Path) -> Connecti
             .then(|| Human(options.ping_interval.unwrap_or_default())),
         ping_timeout: differs(options.ping_timeout, inherited.ping_timeout),
         stability_window: differs(options.stability_window, inherited.stability_window),
+        expect_message_within: (options.expect_message_within != inherited.expect_message_within)
+            .then_some(options.expect_message_within.map(Human))
+            .flatten(),
         max_message: (options.max_message_size != inherited.max_message_size)
             .then_some(format::Size(options.max_message_size)),
         reconnect: own_rules(&options.rules.overrides, &inherited.rules.overrides),

@@ -369,3 +369,16 @@ fn saving_changed_specs_keeps_the_comments_of_what_stays() {
     assert!(text.ends_with("[[connection]]\nname = \"edge\"\nurl = \"ws://127.0.0.1:9001/\"\n"), "{text}");
     assert_eq!(debug(&store.load("prod").unwrap().1.specs_with_env(&path, |_| {}, token).unwrap()), debug(&specs));
 }
+
+/// `expect_message_within` in the defaults, overridden per connection
+/// ("0s": this one is never silent), and kept by a save.
+#[test]
+fn expect_message_within_layers_like_every_setting() {
+    let text = "[defaults]\nexpect_message_within = \"30s\"\n\n[[connection]]\nname = \"feed\"\nurl = \"ws://h:1/\"\n\n[[connection]]\nname = \"chat\"\nurl = \"ws://h:2/\"\nexpect_message_within = \"0s\"\n";
+    let file = parse(Path::new("p.toml"), text).unwrap();
+    let specs = file.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
+    assert_eq!(specs[0].options.expect_message_within, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(specs[1].options.expect_message_within, None);
+    let error = error_of("[defaults]\nexpect_message_within = \"soon\"\n");
+    assert!(error.contains("p.toml:2:25") && error.contains("write it like"), "{error}");
+}

@@ -67,6 +67,9 @@ fn wave_line(wave: &WaveSummary) -> String {
         wave.hit,
         percentiles(&wave.recovery)
     );
+    if wave.silent > 0 {
+        line.push_str(&format!(" ({} back but silent)", wave.silent));
+    }
     if wave.groups.len() > 1 {
         line.push_str(&format!(" · {}", wave_services(wave)));
     }
@@ -121,6 +124,10 @@ pub fn describe(kind: &EventKind) -> Option<String> {
         // A line per ping or per second per connection is noise in a deploy
         // gate's log: the summary has the totals.
         EventKind::Rtt { .. } | EventKind::RttSummary(_) | EventKind::Traffic(_) => return None,
+        EventKind::Silent { silent_ms } => format!("silent: no message for {}", duration_ms(*silent_ms)),
+        EventKind::SilenceEnded { silent_ms } => {
+            format!("a message again after {} of silence", duration_ms(*silent_ms))
+        }
     })
 }
 
@@ -156,11 +163,12 @@ pub fn summary_text(summary: &Summary) -> String {
             None => "in progress".into(),
         };
         out.push_str(&format!(
-            "    wave {} ({}, {span}): {} hit · {} back · {} still down · recovery {} · {} other problems\n",
+            "    wave {} ({}, {span}): {} hit · {} back{} · {} still down · recovery {} · {} other problems\n",
             wave.number,
             wave.kind.as_str(),
             wave.hit,
             wave.back,
+            if wave.silent > 0 { format!(" ({} silent)", wave.silent) } else { String::new() },
             wave.still_down,
             percentiles(&wave.recovery),
             wave.other_problems
@@ -197,6 +205,10 @@ pub fn summary_text(summary: &Summary) -> String {
             rtt(figures.max_ms),
             figures.pings
         ));
+    }
+    if !summary.silent_at_end.is_empty() {
+        let names: Vec<_> = summary.silent_at_end.iter().map(|name| escape(name).into_owned()).collect();
+        out.push_str(&format!("  silent at the end (open, no message): {}\n", names.join(", ")));
     }
     if !summary.down_at_end.is_empty() {
         let names: Vec<_> = summary.down_at_end.iter().map(|name| escape(name).into_owned()).collect();

@@ -23,6 +23,7 @@ impl Theme {
     pub fn state(self, shown: Shown) -> Style {
         match shown {
             Shown::Attention => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            Shown::Silent => self.fg(Color::Magenta).add_modifier(Modifier::BOLD),
             Shown::Open => self.fg(Color::Green),
             Shown::Connecting => self.fg(Color::Cyan),
             Shown::Waiting | Shown::Closed => self.fg(Color::Yellow),
@@ -72,6 +73,7 @@ impl Theme {
 pub fn symbol(shown: Shown) -> char {
     match shown {
         Shown::Attention => '✖',
+        Shown::Silent => '◇',
         Shown::Closed => '○',
         Shown::Open => '●',
         Shown::Connecting => '◐',

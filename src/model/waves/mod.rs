@@ -36,6 +36,8 @@ struct Membership {
     group: u32,
     /// Set while the connection is down from that wave's close.
     down_since: Option<Ts>,
+    /// Back, but its feed went silent while the wave was on: not recovered.
+    silent: bool,
     /// When the connection last opened, to settle closes enrolled late.
     last_open: Option<Ts>,
 }
@@ -77,10 +79,12 @@ impl Waves {
         self.members.get(conn.index()).filter(|m| m.down_since.is_some()).map(|m| m.wave)
     }
 
-    /// The connections a wave hit that are still down from it.
-    pub fn still_down_in(&self, number: u32) -> impl Iterator<Item = ConnId> + '_ {
-        let down =
-            move |(index, m): (usize, &Membership)| (m.wave == number && m.down_since.is_some()).then_some(index);
+    /// The connections a wave hit that have not recovered: still down
+    /// from it, or back but silent.
+    pub fn not_recovered_in(&self, number: u32) -> impl Iterator<Item = ConnId> + '_ {
+        let down = move |(index, m): (usize, &Membership)| {
+            (m.wave == number && (m.down_since.is_some() || m.silent)).then_some(index)
+        };
         self.members.iter().enumerate().filter_map(down).map(|index| ConnId(index as u32))
     }
 
@@ -132,8 +136,36 @@ impl Waves {
         }
     }
 
+    /// A connection went silent: if the wave on hit it and it came back,
+    /// it is back but silent, which is not recovered.
+    pub fn on_silent(&mut self, at: Ts, conn: ConnId) {
+        let Some(wave) = self.recent.back().filter(|wave| wave.in_progress(at)).map(|wave| wave.number) else {
+            return;
+        };
+        let Some(membership) = self.members.get_mut(conn.index()) else { return };
+        if membership.wave == wave && membership.down_since.is_none() && !membership.silent {
+            membership.silent = true;
+            self.recent.back_mut().expect("the wave on").silent += 1;
+        }
+    }
+
+    /// A silent connection received a message.
+    pub fn on_heard(&mut self, conn: ConnId) {
+        self.unsilence(conn);
+    }
+
+    fn unsilence(&mut self, conn: ConnId) {
+        let Some(membership) = self.members.get_mut(conn.index()).filter(|m| m.silent) else { return };
+        membership.silent = false;
+        let number = membership.wave;
+        if let Some(wave) = self.recent.iter_mut().rev().find(|wave| wave.number == number) {
+            wave.silent -= 1;
+        }
+    }
+
     /// The user removed a connection: a wave no longer waits for it.
     pub fn on_removed(&mut self, conn: ConnId) {
+        self.unsilence(conn);
         let Some(membership) = self.members.get_mut(conn.index()) else { return };
         if membership.down_since.take().is_none() {
             return;
@@ -185,11 +217,19 @@ impl Waves {
     }
 
     fn join(&mut self, number: u32, conn: ConnId, group: u32, at: Ts) {
+        // Down again: no longer back-but-silent, down.
+        self.unsilence(conn);
         let membership = self.membership(conn);
         let first_time = membership.wave != number;
         let was_back = !first_time && membership.down_since.is_none();
         if first_time || was_back {
-            *membership = Membership { wave: number, group, down_since: Some(at), last_open: membership.last_open };
+            *membership = Membership {
+                wave: number,
+                group,
+                down_since: Some(at),
+                silent: false,
+                last_open: membership.last_open,
+            };
         }
         let reopened = membership.last_open.filter(|opened| *opened > at);
         let wave = self.recent.back_mut().expect("joining the newest wave");

@@ -43,7 +43,7 @@ fn a_rolling_restart_is_one_wave_with_recovery_per_service() {
     waves.on_close(Ts(10_000), C2, CHAT, &close(1001, Initiator::Server));
     let wave = waves.current(Ts(10_500)).unwrap();
     assert_eq!((wave.kind, wave.hit, wave.back, wave.still_down()), (WaveKind::Restart, 3, 2, 1));
-    assert_eq!(waves.still_down_in(1).collect::<Vec<_>>(), [C2]);
+    assert_eq!(waves.not_recovered_in(1).collect::<Vec<_>>(), [C2]);
     waves.on_open(Ts(14_000), C2);
     let wave = waves.current(Ts(14_000)).unwrap();
     assert_eq!((wave.hit, wave.back, wave.other_problems()), (3, 3, 0));
@@ -82,7 +82,7 @@ fn a_wave_that_never_recovers_ends_at_the_ceiling_with_its_stragglers() {
     let ceiling = WaveRules::default().ceiling_ms as i64;
     let wave = waves.recent().next().unwrap();
     assert_eq!(wave.ended(Ts(ceiling)), Some(Ts(ceiling)));
-    assert_eq!(waves.still_down_in(1).collect::<Vec<_>>(), [C1]);
+    assert_eq!(waves.not_recovered_in(1).collect::<Vec<_>>(), [C1]);
     restart(&mut waves, ceiling + 1, C0, API);
     assert_eq!(waves.total(), 2, "the next restart is the next wave");
 }
@@ -189,6 +189,41 @@ fn a_removed_connection_does_not_hold_its_wave() {
     waves.on_removed(C1);
     let wave = waves.recent().next().unwrap();
     assert_eq!((wave.hit, wave.back, wave.still_down(), wave.groups[0].hit), (1, 1, 0, 1));
-    assert_eq!(waves.still_down_in(1).count(), 0);
+    assert_eq!(waves.not_recovered_in(1).count(), 0);
     assert_eq!(wave.ended(Ts(100 + QUIET)), Some(Ts(2_000)), "ended once the quiet period is over");
+}
+
+/// Back but silent is not recovered: the wave stays on and names it, until
+/// a message comes; a connection silent before the wave hit it, or after
+/// the wave ended, changes nothing.
+#[test]
+fn a_connection_back_but_silent_has_not_recovered() {
+    let mut waves = Waves::default();
+    restart(&mut waves, 0, C0, API);
+    restart(&mut waves, 0, C1, API);
+    waves.on_open(Ts(2_000), C0);
+    waves.on_open(Ts(2_000), C1);
+    waves.on_silent(Ts(3_000), C1);
+    waves.on_silent(Ts(3_000), C2); // not hit by the wave
+    let wave = waves.current(Ts(QUIET + 5_000)).expect("still on: C1 is silent");
+    assert_eq!((wave.hit, wave.back, wave.silent, wave.not_recovered()), (2, 2, 1, 1));
+    assert_eq!(waves.not_recovered_in(1).collect::<Vec<_>>(), [C1]);
+    waves.on_heard(C1);
+    let wave = waves.recent().next().unwrap();
+    assert_eq!((wave.silent, wave.not_recovered()), (0, 0));
+    assert_eq!(wave.ended(Ts(QUIET + 5_000)), Some(Ts(2_000)));
+    waves.on_silent(Ts(QUIET + 6_000), C0); // the wave is over
+    assert_eq!(waves.recent().next().unwrap().silent, 0);
+}
+
+/// A silent connection that closes again is down, not silent: counted once.
+#[test]
+fn a_silent_connection_that_closes_again_is_down_not_silent() {
+    let mut waves = Waves::default();
+    restart(&mut waves, 0, C0, API);
+    waves.on_open(Ts(1_000), C0);
+    waves.on_silent(Ts(2_000), C0);
+    restart(&mut waves, 3_000, C0, API);
+    let wave = waves.current(Ts(3_000)).unwrap();
+    assert_eq!((wave.back, wave.silent, wave.still_down(), wave.not_recovered()), (0, 0, 1, 1));
 }

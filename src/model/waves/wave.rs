@@ -70,6 +70,9 @@ pub struct Wave {
     pub last_close: Ts,
     pub hit: u32,
     pub back: u32,
+    /// Of those back, how many went silent while the wave was on (and
+    /// still are): back but not recovered.
+    pub silent: u32,
     /// When a connection it hit last came back.
     pub last_back: Option<Ts>,
     /// Close → next open, per connection that came back.
@@ -89,6 +92,7 @@ impl Wave {
             last_close: started,
             hit: 0,
             back: 0,
+            silent: 0,
             last_back: None,
             recovery: Millis::default(),
             groups: Vec::new(),
@@ -101,10 +105,16 @@ impl Wave {
         self.hit - self.back
     }
 
-    /// Whether the wave is still on at `now`: someone it hit is down or
-    /// the quiet period is not over, and the ceiling is not reached.
+    /// Down, or back but silent.
+    pub fn not_recovered(&self) -> u32 {
+        self.still_down() + self.silent
+    }
+
+    /// Whether the wave is still on at `now`: someone it hit has not
+    /// recovered or the quiet period is not over, and the ceiling is not
+    /// reached.
     pub fn in_progress(&self, now: Ts) -> bool {
-        let settled = self.still_down() == 0 && now >= self.last_close.plus_millis(self.rules.quiet_ms);
+        let settled = self.not_recovered() == 0 && now >= self.last_close.plus_millis(self.rules.quiet_ms);
         !settled && now < self.ceiling()
     }
 
@@ -114,7 +124,7 @@ impl Wave {
         if self.in_progress(now) {
             return None;
         }
-        match self.still_down() {
+        match self.not_recovered() {
             0 => Some(self.last_back.unwrap_or(self.last_close).min(self.ceiling())),
             _ => Some(self.ceiling()),
         }

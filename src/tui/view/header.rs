@@ -20,6 +20,7 @@ const WIDE_HEADER: u16 = 100;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Totals {
     pub open: usize,
+    pub silent: usize,
     pub connecting: usize,
     pub waiting: usize,
     pub paused: usize,
@@ -51,6 +52,7 @@ pub fn glance(model: &Model, now: Ts) -> Glance {
         match conn.shown().counted_as() {
             Some(Shown::Attention) => totals.attention += 1,
             Some(Shown::Open) => totals.open += 1,
+            Some(Shown::Silent) => totals.silent += 1,
             Some(Shown::Connecting) => totals.connecting += 1,
             Some(Shown::Waiting) => totals.waiting += 1,
             Some(Shown::Paused) => totals.paused += 1,
@@ -62,22 +64,27 @@ pub fn glance(model: &Model, now: Ts) -> Glance {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, t: &Totals, now: Ts) {
     let theme = app.theme;
-    let all = t.open + t.connecting + t.waiting + t.paused + t.attention;
+    let all = t.open + t.silent + t.connecting + t.waiting + t.paused + t.attention;
     let count =
         |n: usize, label: &'static str, style| vec![Span::styled(n.to_string(), style), Span::raw(format!(" {label}"))];
     let mut spans =
         vec![Span::styled(" wsmon", theme.title()), Span::raw(format!(" · {} · {all} conns: ", escape(&app.label)))];
     let parts = [
         count(t.open, "open", theme.state(Shown::Open)),
+        count(t.silent, "silent", theme.state(Shown::Silent)),
         count(t.connecting, "connecting", theme.state(Shown::Connecting)),
         count(t.waiting, "waiting", theme.state(Shown::Waiting)),
         count(t.paused, "paused", theme.state(Shown::Paused)),
         count(t.attention, "attention", theme.state(Shown::Attention)),
     ];
-    // A narrow screen leaves out the states nobody is in (open always shows).
-    let counts = [t.open, t.connecting, t.waiting, t.paused, t.attention];
-    let shown =
-        parts.into_iter().zip(counts).enumerate().filter(|(i, (_, n))| area.width >= WIDE_HEADER || *i == 0 || *n > 0);
+    // A narrow screen leaves out the states nobody is in (open always
+    // shows); silence, which only some profiles watch for, shows when there is some.
+    let counts = [t.open, t.silent, t.connecting, t.waiting, t.paused, t.attention];
+    let shown = parts
+        .into_iter()
+        .zip(counts)
+        .enumerate()
+        .filter(|(i, (_, n))| *i == 0 || *n > 0 || (area.width >= WIDE_HEADER && *i != 1));
     for (i, (part, _)) in shown {
         if i > 0 {
             spans.push(Span::raw(" · "));

@@ -38,7 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model) -> Listed
         match conn.shown().counted_as() {
             None => continue,
             Some(Shown::Open) => counts.open += 1,
-            Some(Shown::Attention) => counts.attention += 1,
+            Some(Shown::Attention | Shown::Silent) => counts.attention += 1,
             Some(Shown::Waiting | Shown::Connecting) => counts.waiting += 1,
             Some(_) => {}
         }

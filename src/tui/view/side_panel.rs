@@ -152,11 +152,12 @@ fn wave_entries(app: &App, model: &Model, wave: &Wave, now: Ts) -> Vec<Entry> {
             )
         }
     };
+    let silent = if wave.silent > 0 { format!(" · {} silent", wave.silent) } else { String::new() };
     // "Who is still down" is one Enter away.
     let down = Some(Target::WaveDown(wave.number));
     let mut entries = vec![
         entry(Line::raw(format!(" wave {}{kind}{state}", wave.number)), down),
-        entry(Line::raw(format!("  {} hit · {} back · {} down", wave.hit, wave.back, wave.still_down())), down),
+        entry(Line::raw(format!("  {} hit · {} back · {} down{silent}", wave.hit, wave.back, wave.still_down())), down),
     ];
     let figures = wave.recovery.figures();
     if figures.count > 0 {
