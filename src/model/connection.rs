@@ -122,6 +122,9 @@ pub struct CloseEntry {
     pub reopened_at: Option<Ts>,
 }
 
+/// Traffic reported longer ago than this: the rate in is zero now.
+const TRAFFIC_STALE_MS: u64 = 2_000;
+
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub name: String,
@@ -143,6 +146,12 @@ pub struct Connection {
     pub group: u32,
     /// Open but silent since then (`expect_message_within`).
     pub silent_since: Option<Ts>,
+    /// Messages in: the rate over the last traffic report's interval, when
+    /// that report came, and when a message last came (to the second: the
+    /// engine reports traffic at most once a second).
+    pub in_rate: f32,
+    pub traffic_at: Option<Ts>,
+    pub last_message_at: Option<Ts>,
 }
 
 impl Connection {
@@ -160,6 +169,9 @@ impl Connection {
             history: VecDeque::new(),
             group: 0,
             silent_since: None,
+            in_rate: 0.0,
+            traffic_at: None,
+            last_message_at: None,
         }
     }
 
@@ -178,6 +190,26 @@ impl Connection {
             State::Waiting { .. } => Shown::Waiting,
             State::Paused => Shown::Paused,
             State::Held => Shown::Held,
+        }
+    }
+
+    /// Messages in per second as of `now`: nothing reported for two
+    /// seconds means nothing came.
+    pub fn in_rate_at(&self, now: Ts) -> f32 {
+        match self.traffic_at {
+            Some(at) if now.millis_since(at) <= TRAFFIC_STALE_MS => self.in_rate,
+            _ => 0.0,
+        }
+    }
+
+    pub(super) fn count_traffic(&mut self, at: Ts, msgs_in: u64) {
+        // The engine reports at most once a second, so the interval is at
+        // least that; the first report stands for one second.
+        let interval_ms = self.traffic_at.map_or(1_000, |before| at.millis_since(before)).max(1_000);
+        self.in_rate = (msgs_in as f64 * 1_000.0 / interval_ms as f64) as f32;
+        self.traffic_at = Some(at);
+        if msgs_in > 0 {
+            self.last_message_at = Some(at);
         }
     }
 

@@ -141,8 +141,11 @@ impl Model {
                 conn.rtt_ms = Some(rtt.last_ms);
                 self.totals.rtt.add_summary(rtt);
             }
-            // The summary's totals; nothing on screen shows it yet.
-            EventKind::Traffic(delta) => self.totals.traffic.add(delta),
+            // The summary's totals, and the connection's rate in.
+            EventKind::Traffic(delta) => {
+                self.totals.traffic.add(delta);
+                conn.count_traffic(at, delta.msgs_in);
+            }
             EventKind::Silent { silent_ms } => {
                 if conn.is_open() {
                     conn.silent_since = Some(Ts(at.0.saturating_sub(i64::try_from(*silent_ms).unwrap_or(i64::MAX))));

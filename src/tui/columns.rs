@@ -16,12 +16,19 @@ use crate::format::duration_ms;
 use crate::model::{Connection, State};
 use crate::text::escape;
 
+/// From this table width on, the traffic columns show.
+const TRAFFIC_FROM: u16 = 104;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     Name,
     State,
     Up,
     Rtt,
+    /// Messages in per second.
+    InRate,
+    /// How long since the last message came.
+    LastMessage,
     LastClose,
     Closes,
     Next,
@@ -38,9 +45,26 @@ pub struct CellContext {
 }
 
 impl Column {
-    /// Left to right.
-    pub const ALL: [Column; 7] =
-        [Column::Name, Column::State, Column::Up, Column::Rtt, Column::LastClose, Column::Closes, Column::Next];
+    /// Left to right, every column.
+    pub const ALL: [Column; 9] = [
+        Column::Name,
+        Column::State,
+        Column::Up,
+        Column::Rtt,
+        Column::InRate,
+        Column::LastMessage,
+        Column::LastClose,
+        Column::Closes,
+        Column::Next,
+    ];
+
+    /// The columns a table `width` wide shows: traffic only where the
+    /// names keep room (the selected connection's is in the history title
+    /// at any width).
+    pub fn shown(width: u16) -> impl Iterator<Item = Column> {
+        let traffic = width >= TRAFFIC_FROM;
+        Column::ALL.into_iter().filter(move |column| traffic || !matches!(column, Column::InRate | Column::LastMessage))
+    }
 
     pub fn header(self) -> &'static str {
         match self {
@@ -48,6 +72,8 @@ impl Column {
             Column::State => "STATE",
             Column::Up => "UP",
             Column::Rtt => "RTT",
+            Column::InRate => "IN/S",
+            Column::LastMessage => "LAST MSG",
             Column::LastClose => "LAST CLOSE",
             Column::Closes => "#",
             Column::Next => "NEXT",
@@ -58,7 +84,8 @@ impl Column {
         match self {
             Column::Name => Constraint::Min(12),
             Column::State => Constraint::Length(12),
-            Column::Up | Column::Rtt | Column::Next => Constraint::Length(7),
+            Column::Up | Column::Rtt | Column::Next | Column::InRate => Constraint::Length(7),
+            Column::LastMessage => Constraint::Length(8),
             Column::LastClose => Constraint::Length(28),
             Column::Closes => Constraint::Length(4),
         }
@@ -79,6 +106,8 @@ impl Column {
             }
             Column::Up => Cell::from(conn.opened_at.map_or("-".into(), |opened| duration_ms(now.millis_since(opened)))),
             Column::Rtt => Cell::from(conn.rtt_ms.map_or("-".into(), crate::format::rtt)),
+            Column::InRate => Cell::from(in_rate(conn, now)),
+            Column::LastMessage => Cell::from(last_message(conn, now)),
             Column::LastClose => Cell::from(last_ending(conn, context)),
             Column::Closes => Cell::from(conn.closes.to_string()),
             Column::Next => Cell::from(match conn.state {
@@ -99,6 +128,8 @@ impl Column {
             Column::State => "state",
             Column::Up => "uptime",
             Column::Rtt => "RTT",
+            Column::InRate => "messages in per second",
+            Column::LastMessage => "last message",
             Column::LastClose => "last close",
             Column::Closes => "closes",
             Column::Next => "next reconnect",
@@ -134,6 +165,20 @@ impl Column {
         let at = Column::SORTABLE.iter().position(|column| *column == self).unwrap_or(0);
         Column::SORTABLE[(at + 1) % Column::SORTABLE.len()]
     }
+}
+
+/// "12/s", "0.5/s"; "-" before any traffic.
+pub fn in_rate(conn: &Connection, now: Ts) -> String {
+    if conn.traffic_at.is_none() {
+        return "-".into();
+    }
+    let rate = conn.in_rate_at(now);
+    if rate == 0.0 || rate >= 10.0 { format!("{rate:.0}/s") } else { format!("{rate:.1}/s") }
+}
+
+/// How long ago the last message came; "-" if none has.
+pub fn last_message(conn: &Connection, now: Ts) -> String {
+    conn.last_message_at.map_or("-".into(), |at| duration_ms(now.millis_since(at)))
 }
 
 /// The last close, or a failed try since (a 401 shows as `HTTP 401`).

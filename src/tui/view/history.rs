@@ -15,6 +15,7 @@ use crate::format::duration_ms;
 use crate::model::{CloseEntry, CloseKind, Model};
 use crate::text::escape;
 use crate::tui::app::{App, Focus};
+use crate::tui::columns;
 use crate::tui::endings::{self, Ending, endings};
 
 const WIDTHS: [Constraint; 7] = [
@@ -37,7 +38,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
     let conn = app.rows.selected.and_then(|id| model.connection(id));
     let title = match conn {
         // The URL is on screen for whichever connection is selected.
-        Some(conn) => format!(" {} · {} · close history ({}) ", escape(&conn.name), escape(&conn.url), conn.closes),
+        Some(conn) => {
+            // Its traffic too, whether or not the table has room for the columns.
+            let traffic = match (conn.traffic_at, conn.last_message_at) {
+                (None, _) => String::new(),
+                (Some(_), None) => format!(" · in {}", columns::in_rate(conn, now)),
+                (Some(_), Some(_)) => format!(
+                    " · in {}, last message {} ago",
+                    columns::in_rate(conn, now),
+                    columns::last_message(conn, now)
+                ),
+            };
+            format!(" {} · {}{traffic} · close history ({}) ", escape(&conn.name), escape(&conn.url), conn.closes)
+        }
         None => " Close history ".into(),
     };
     let border = if app.focus == Focus::History { theme.title() } else { theme.dim() };

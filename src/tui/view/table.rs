@@ -46,11 +46,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
     let rows = order[offset..end].iter().enumerate().map(|(i, id)| {
         let conn = &model.connections()[id.index()];
         let context = CellContext { now, theme, wide: inner.width >= NARROW, insecure: app.is_insecure(*id) };
-        let row = Row::new(Column::ALL.map(|column| column.cell(conn, &context)));
+        let row = Row::new(Column::shown(inner.width).map(|column| column.cell(conn, &context)));
         if Some(offset + i) == selected { row.style(theme.selected()) } else { row }
     });
-    let header = Row::new(Column::ALL.map(Column::header)).style(theme.title());
-    frame.render_widget(Table::new(rows, Column::ALL.map(Column::width)).header(header).column_spacing(1), inner);
+    let header = Row::new(Column::shown(inner.width).map(Column::header)).style(theme.title());
+    let widths = Column::shown(inner.width).map(Column::width);
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
     if order.is_empty() {
         let hint = if model.connections().is_empty() {
             "No connections yet: press a to add one (ws://host:port/path)."

@@ -446,3 +446,23 @@ fn the_services_view_scrolls_to_its_cursor() {
         screen.app.rows.order().iter().map(|id| screen.model.connection(*id).unwrap().name.as_str()).collect();
     assert_eq!(rows, ["svc39x-1"]);
 }
+
+/// Messages in per second and the age of the last message: columns where
+/// the table has room, and the selected connection's in the history title
+/// at any width; a feed that stopped reports shows 0/s.
+#[test]
+fn traffic_shows_as_columns_when_wide_and_in_the_history_title() {
+    use crate::event::Traffic;
+    let mut screen = Screen::new();
+    let traffic = |msgs_in| EventKind::Traffic(Traffic { msgs_in, bytes_in: msgs_in * 10, msgs_out: 0, bytes_out: 0 });
+    screen.add(0, "feed").open(-60_000, 0).event(-3_000, 0, traffic(10)).event(-1_000, 0, traffic(24));
+    screen.add(1, "quiet").open(-60_000, 1).event(-30_000, 1, traffic(5));
+    let text = screen.draw(200, 30).backend().to_string();
+    let row = |name: &str| text.lines().find(|line| line.contains(&format!("│{name} "))).unwrap().to_string();
+    assert!(text.contains("IN/S") && text.contains("LAST MSG"), "{text}");
+    assert!(row("feed").contains("12/s") && row("feed").contains(" 1s "), "24 messages over 2 s: {}", row("feed"));
+    assert!(row("quiet").contains("0/s") && row("quiet").contains("30s"), "{}", row("quiet"));
+    let narrow = screen.draw(100, 30).backend().to_string();
+    assert!(!narrow.contains("IN/S"), "no room: {narrow}");
+    assert!(narrow.contains("feed · wss://feed.example.com/feed · in 12/s, last message 1s ago"), "{narrow}");
+}
