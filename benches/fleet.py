@@ -9,6 +9,7 @@ budgets` (criterion). Prints a Markdown table, medians of --runs.
     python3 benches/fleet.py                     # everything (about 10 minutes)
     python3 benches/fleet.py --runs 1 --no-criterion --sizes 1000   # a quick look
     python3 benches/fleet.py --log-volume-only   # session log bytes, about 70 s
+    python3 benches/fleet.py --metrics ...       # also wsmon serving --metrics, side by side
 
 Measured with /proc only: VmRSS from /proc/PID/status, utime + stime from
 /proc/PID/stat; storm recovery is timed by the fleet (from the storm until
@@ -129,7 +130,9 @@ class Clients:
         if client == "floor":
             return [os.path.join(TARGET, "examples", "floor"), str(count)] + [str(p) for p in self.fleet.ports]
         profile = write_profile(self.scratch, self.fleet.ports, count)
-        return [os.path.join(TARGET, "wsmon"), "watch", "--json", "--profile", profile]
+        command = [os.path.join(TARGET, "wsmon"), "watch", "--json", "--profile", profile]
+        # The same watch serving Prometheus metrics (port 0: any free one).
+        return command + ["--metrics", "127.0.0.1:0"] if client == "wsmon+metrics" else command
 
     def measure(self, client, count, storm):
         """RSS with `count` open; with `storm`, also CPU over the window and storm recovery."""
@@ -251,6 +254,7 @@ def main():
     parser.add_argument("--no-tui", action="store_true")
     parser.add_argument("--no-criterion", action="store_true")
     parser.add_argument("--log-volume-only", action="store_true", help="only the session log's size")
+    parser.add_argument("--metrics", action="store_true", help="also wsmon with --metrics on, side by side")
     args = parser.parse_args()
     if args.log_volume_only:
         build()
@@ -267,13 +271,14 @@ def main():
     fleet = Fleet()
     results = {size: [] for size in [1] + sizes}
     tui = []
+    clients_measured = ("floor", "wsmon", "wsmon+metrics") if args.metrics else ("floor", "wsmon")
     with tempfile.TemporaryDirectory() as scratch:
         clients = Clients(fleet, scratch)
         try:
             for run in range(args.runs):
                 for size in results:
                     row = {}
-                    for client in ("floor", "wsmon"):
+                    for client in clients_measured:
                         row[client] = clients.measure(client, size, storm=size == max(sizes))
                         print(f"run {run + 1} n={size} {client}: {row[client]}", file=sys.stderr)
                     results[size].append(row)
@@ -296,6 +301,9 @@ def main():
     for size in sizes:
         ours, floor = per_connection("wsmon", size), per_connection("floor", size)
         print(f"| RSS per connection, N = {size:,} | {ours:.1f} KiB | {floor:.1f} KiB | {ours / floor:.2f}× | ≤ 1.5× (aim 1.25×) |")
+        if args.metrics:
+            served = per_connection("wsmon+metrics", size)
+            print(f"| RSS per connection with --metrics, N = {size:,} | {served:.1f} KiB | {floor:.1f} KiB | {served / floor:.2f}× | ≤ 1.15× |")
     top = max(sizes)
     ours, floor = median(results[top], "wsmon", "cpu_percent"), median(results[top], "floor", "cpu_percent")
     print(f"| CPU over {CPU_WINDOW_S:.0f} s, {top:,} open | {ours:.1f} % | {floor:.1f} % | {ours / floor:.2f}× | ≤ 1.25× |")
