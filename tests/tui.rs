@@ -365,3 +365,26 @@ async fn a_401_endpoint_shows_in_its_row_the_panel_and_is_explained() {
     running.press(b"q");
     running.exits_cleanly().await;
 }
+
+/// `i` inspects the selected connection live: a message sent with `m`
+/// comes back from the echo server and shows, JSON pretty-printed; Esc
+/// closes the inspector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i_shows_a_connections_live_messages_and_m_sends_one() {
+    let address = echo_server().await;
+    let mut running = launch(&[format!("echo={}", url(address))]);
+    running.screen.until("the connection open", |text| text.contains("● open")).await;
+    running.press(b"i");
+    running.screen.until("the inspector", |text| text.contains("Inspect echo") && text.contains("Waiting for")).await;
+    running.press(b"m");
+    running.screen.until("the send prompt", |text| text.contains("send (text):")).await;
+    running.press(b"{\"price\":42,\"tags\":[\"a\"]}\r");
+    running
+        .screen
+        .until("the echo, pretty", |text| text.contains("\"price\": 42,") && text.contains("1 received"))
+        .await;
+    running.press(b"\x1b");
+    running.screen.until("the inspector closed", |text| !text.contains("Inspect echo")).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}

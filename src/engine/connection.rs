@@ -311,7 +311,7 @@ impl<'a> Session<'a> {
             // every 15 s, a command), and inline they would make every
             // connection's task bigger for its whole life.
             let ended = tokio::select! {
-                message = self.socket.next() => self.on_message(message),
+                message = self.socket.next() => self.on_message(message, commands),
                 () = sleep_until_or_never(deadline) => Box::pin(self.on_timer()).await,
                 command = commands.recv() => Box::pin(self.on_command(command.unwrap_or(Command::Shutdown))).await,
             };
@@ -324,10 +324,17 @@ impl<'a> Session<'a> {
     fn on_message(
         &mut self,
         message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+        commands: &Inbox,
     ) -> Option<SessionEnd> {
         match message {
-            Some(Ok(Message::Text(text))) => self.count_in(text.len()),
-            Some(Ok(Message::Binary(data))) => self.count_in(data.len()),
+            Some(Ok(Message::Text(text))) => {
+                commands.tap().offer(false, text.as_bytes());
+                self.count_in(text.len());
+            }
+            Some(Ok(Message::Binary(data))) => {
+                commands.tap().offer(true, &data);
+                self.count_in(data.len());
+            }
             Some(Ok(Message::Pong(payload))) => self.on_pong(&payload),
             // tungstenite answers pings itself.
             Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}

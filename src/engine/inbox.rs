@@ -1,15 +1,17 @@
 //! A connection's command inbox. Commands are rare (a key press), and there
 //! is one inbox per connection, so instead of a tokio channel (about 1.3 KiB
 //! each: a 32-slot block and cache-padded state) this is a queue behind a
-//! mutex and a `Notify`: about 100 bytes.
+//! mutex and a `Notify`: about 100 bytes. The inspector's tap rides in the
+//! same allocation: the engine sets it, the task offers to it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use super::Command;
+use super::inspect::{Seen, Tap};
 
 #[derive(Default)]
 struct Shared {
@@ -17,6 +19,7 @@ struct Shared {
     notify: Notify,
     /// The sender is gone: no more commands will come.
     closed: AtomicBool,
+    tap: Tap,
 }
 
 /// The engine's end.
@@ -31,6 +34,11 @@ pub fn inbox() -> (Sender, Inbox) {
 }
 
 impl Sender {
+    /// Copy the connection's messages to `looker` from now on (None: stop).
+    pub fn inspect(&self, looker: Option<mpsc::Sender<Seen>>) {
+        self.0.tap.set(looker);
+    }
+
     pub fn send(&self, command: Command) {
         self.0.queue.lock().unwrap_or_else(PoisonError::into_inner).push_back(command);
         // Stores a permit when the task is not waiting, so nothing is missed.
@@ -46,6 +54,11 @@ impl Drop for Sender {
 }
 
 impl Inbox {
+    /// Where received messages are offered, for an inspector.
+    pub fn tap(&self) -> &Tap {
+        &self.0.tap
+    }
+
     /// The next command; None once the sender is gone and all were taken.
     pub async fn recv(&mut self) -> Option<Command> {
         loop {

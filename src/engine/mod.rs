@@ -6,6 +6,7 @@ pub mod classify;
 mod connection;
 mod handshake;
 mod inbox;
+pub mod inspect;
 mod observe;
 pub mod policy;
 mod secrets;
@@ -68,6 +69,14 @@ impl Engine {
         }
         if removing {
             *slot = None;
+        }
+    }
+
+    /// Copy connection `id`'s messages to `looker` from now on, across
+    /// reconnects; None stops. Unknown or removed ids are ignored.
+    pub fn inspect(&self, id: ConnId, looker: Option<mpsc::Sender<inspect::Seen>>) {
+        if let Some(Some(sender)) = self.commands.get(id.index()) {
+            sender.inspect(looker);
         }
     }
 

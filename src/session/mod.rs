@@ -192,6 +192,11 @@ impl Session {
         self.engine.command(id, command);
     }
 
+    /// Copy connection `id`'s messages to `looker` (None: stop).
+    pub fn inspect(&self, id: ConnId, looker: Option<tokio::sync::mpsc::Sender<crate::engine::inspect::Seen>>) {
+        self.engine.inspect(id, looker);
+    }
+
     /// The connections still in the set.
     pub fn specs(&self) -> impl Iterator<Item = &ConnSpec> {
         self.specs.iter().flatten().map(Arc::as_ref)

@@ -12,10 +12,12 @@ use ratatui::layout::{Position, Rect};
 
 use super::endings::{self, Ending, endings};
 use super::input::LineInput;
+use super::inspector::Inspector;
 use super::keys::{self, Action};
 use super::rows::Rows;
 use super::target::Target;
 use super::theme::Theme;
+use crate::engine::inspect::Seen;
 use crate::engine::spec::{default_name, parse_target};
 use crate::engine::{Command, ConnOptions, ConnSpec};
 use crate::event::{ConnId, Event, Ts};
@@ -38,6 +40,8 @@ pub enum Effect {
     },
     /// Write a deployment report now.
     WriteReport,
+    /// Copy this connection's messages to the inspector (None: stop).
+    Inspect(Option<ConnId>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +69,8 @@ pub enum PromptKind {
     Filter,
     Add,
     SaveAs,
+    /// A text message for the inspected connection.
+    Send,
 }
 
 /// A status line message: what just happened, or what went wrong.
@@ -108,6 +114,8 @@ pub struct App {
     /// The services view's row under the cursor.
     pub service_cursor: usize,
     pub overlay: Option<Overlay>,
+    /// The connection whose live messages are shown (`i`), and them.
+    pub inspector: Option<Inspector>,
     pub status: Option<Status>,
     pub drawn: Drawn,
     /// Options for connections added with `a`.
@@ -132,6 +140,7 @@ impl App {
             by_service: false,
             service_cursor: 0,
             overlay: None,
+            inspector: None,
             status: None,
             drawn: Drawn::default(),
             defaults,
@@ -225,7 +234,37 @@ impl App {
                 }
                 Vec::new()
             }
+            None if self.inspector.is_some() => self.on_inspector_key(key),
             None => keys::action_for(key).map(|action| self.on_action(action, model)).unwrap_or_default(),
+        }
+    }
+
+    /// The inspector is open: scroll, send, or close it.
+    fn on_inspector_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(inspector) = self.inspector.as_mut() else { return Vec::new() };
+        match keys::action_for(key) {
+            Some(Action::Down) => inspector.scroll_by(1),
+            Some(Action::Up) => inspector.scroll_by(-1),
+            Some(Action::PageDown) => inspector.scroll_by(10),
+            Some(Action::PageUp) => inspector.scroll_by(-10),
+            Some(Action::Top) => inspector.scroll_by(isize::MIN / 2),
+            Some(Action::Back | Action::Inspect | Action::Quit) => {
+                self.inspector = None;
+                return vec![Effect::Inspect(None)];
+            }
+            _ if key.code == KeyCode::Char('m') => {
+                self.status = None;
+                self.overlay = Some(Overlay::Prompt(PromptKind::Send, LineInput::default()));
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// A message the inspected connection received.
+    pub fn on_seen(&mut self, seen: Seen) {
+        if let Some(inspector) = self.inspector.as_mut() {
+            inspector.push(seen);
         }
     }
 
@@ -265,7 +304,12 @@ impl App {
     fn on_action(&mut self, action: Action, model: &Model) -> Vec<Effect> {
         let live_only = matches!(
             action,
-            Action::Add | Action::Reconnect | Action::PauseResume | Action::Remove | Action::SaveProfile
+            Action::Add
+                | Action::Reconnect
+                | Action::PauseResume
+                | Action::Remove
+                | Action::SaveProfile
+                | Action::Inspect
         );
         if live_only && self.is_replay() {
             self.say("this is a replay of a log: it shows what happened and connects nothing".into(), true);
@@ -353,6 +397,11 @@ impl App {
             }
             Action::Report => return vec![Effect::WriteReport],
             Action::Services => self.by_service = !self.by_service,
+            Action::Inspect => {
+                let Some(id) = self.rows.selected else { return Vec::new() };
+                self.inspector = Some(Inspector::new(id));
+                return vec![Effect::Inspect(Some(id))];
+            }
             Action::Quit => self.quit = true,
         }
         Vec::new()
@@ -391,6 +440,13 @@ impl App {
                 Vec::new()
             }
             PromptKind::SaveAs => vec![Effect::SaveProfile { name: text.trim().to_string(), overwrite: false }],
+            PromptKind::Send => match self.inspector.as_ref().map(|inspector| inspector.conn) {
+                Some(conn) if !text.is_empty() => {
+                    self.say(format!("sent {} bytes", text.len()), false);
+                    vec![Effect::Command(conn, Command::SendText(text.to_string()))]
+                }
+                _ => Vec::new(),
+            },
             PromptKind::Add => match parse_target(text.trim()) {
                 Ok((name, url)) => {
                     let name = name.unwrap_or_else(|| default_name(&url));

@@ -6,8 +6,12 @@
 use std::path::Path;
 
 use super::app::{App, Effect};
+use tokio::sync::mpsc;
+
 use crate::engine::ConnSpec;
+use crate::engine::inspect::{IN_FLIGHT, Seen};
 use crate::engine::spec::dedupe_names;
+use crate::event::ConnId;
 use crate::profile::Store;
 use crate::session::{Session, write_report};
 
@@ -17,10 +21,22 @@ pub struct Surroundings {
     pub profiles: Store,
     /// Where `R` writes; None: the data directory.
     pub report_to: Option<std::path::PathBuf>,
+    /// The inspected connection's copies of its messages, for the loop.
+    pub inspected: Option<(ConnId, mpsc::Receiver<Seen>)>,
 }
 
-pub fn carry_out(effect: Effect, app: &mut App, session: &mut Session, surroundings: &Surroundings) {
+pub fn carry_out(effect: Effect, app: &mut App, session: &mut Session, surroundings: &mut Surroundings) {
     match effect {
+        Effect::Inspect(conn) => {
+            if let Some((before, _)) = surroundings.inspected.take() {
+                session.inspect(before, None);
+            }
+            if let Some(conn) = conn {
+                let (looker, copies) = mpsc::channel(IN_FLIGHT);
+                session.inspect(conn, Some(looker));
+                surroundings.inspected = Some((conn, copies));
+            }
+        }
         Effect::Command(id, command) => session.command(id, command),
         Effect::Add(mut spec) => {
             // A name already taken is renamed as `watch` renames it; a removed

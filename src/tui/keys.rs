@@ -30,6 +30,8 @@ pub enum Action {
     Report,
     /// One row per service instead of one per connection, and back.
     Services,
+    /// The selected connection's live messages.
+    Inspect,
     Quit,
 }
 
@@ -129,6 +131,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Services,
         help: "services (one row each; Enter shows its connections), or back",
         footer: None,
+    },
+    Binding {
+        keys: &[KeyCode::Char('i')],
+        label: "i",
+        action: Action::Inspect,
+        help: "inspect the selected connection's live messages (m sends one)",
+        footer: Some("inspect"),
     },
     Binding {
         keys: &[KeyCode::Char('a')],

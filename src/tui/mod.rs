@@ -11,6 +11,7 @@ mod columns;
 mod effects;
 pub mod endings;
 pub mod input;
+pub mod inspector;
 pub mod keys;
 mod rows;
 pub mod target;
@@ -23,9 +24,12 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::engine::inspect::Seen;
 use crate::engine::{ConnOptions, ConnSpec, sleep_until_or_never};
+use crate::event::ConnId;
 use crate::gates::Gates;
 use crate::model::WaveRules;
 use crate::session::{ExitReport, MetricsSetup, Output, Session};
@@ -104,7 +108,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
         }
         None => (None, None),
     };
-    let surroundings = Surroundings { profiles: options.profiles, report_to: options.report.clone() };
+    let mut surroundings =
+        Surroundings { profiles: options.profiles, report_to: options.report.clone(), inspected: None };
     let mut input = EventStream::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut last_draw: Option<Instant> = None;
@@ -142,13 +147,21 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
                 match input_event {
                     Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
                         for effect in app.on_key(key, session.model()) {
-                            effects::carry_out(effect, &mut app, &mut session, &surroundings);
+                            effects::carry_out(effect, &mut app, &mut session, &mut surroundings);
                         }
                     }
                     Some(Ok(TermEvent::Mouse(mouse))) => app.on_mouse(mouse, session.model()),
                     Some(Ok(_)) => {}
                     // The terminal is gone: nothing left to show.
                     Some(Err(_)) | None => break,
+                }
+                dirty = true;
+            }
+            seen = next_seen(&mut surroundings.inspected) => {
+                match seen {
+                    Some(seen) => app.on_seen(seen),
+                    // The connection is gone (removed): nothing more will come.
+                    None => surroundings.inspected = None,
                 }
                 dirty = true;
             }
@@ -168,6 +181,14 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
         crate::tell!("wsmon: {notice}");
     }
     Ok(Outcome { log: ended.log })
+}
+
+/// The next copy from the inspected connection; never, when none is.
+async fn next_seen(inspected: &mut Option<(ConnId, mpsc::Receiver<Seen>)>) -> Option<Seen> {
+    match inspected {
+        Some((_, copies)) => copies.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// How soon the screen changes by itself.

@@ -17,6 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             PromptKind::Filter => " filter: ",
             PromptKind::Add => " add (URL or NAME=URL): ",
             PromptKind::SaveAs => " save as profile: ",
+            PromptKind::Send => " send (text): ",
         };
         let mut spans = vec![Span::styled(label, theme.key()), Span::raw(escape(input.text()).into_owned())];
         // Why the input was refused, beside it: the prompt stays open to fix it.

@@ -18,6 +18,7 @@ mod activity;
 mod footer;
 mod header;
 mod history;
+mod inspect;
 mod popup;
 mod services;
 mod side_panel;
@@ -86,6 +87,9 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
         history::render(frame, bottom, app, model, now);
     }
     footer::render(frame, footer_area, app);
+    if let Some(inspector) = &app.inspector {
+        inspect::render(frame, area, app, model, inspector);
+    }
     popup::render(frame, area, app, model);
     let panel = panel.unwrap_or(side_panel::Shown { area: Rect::default(), targets: Vec::new(), offset: 0 });
     Drawn {

@@ -466,3 +466,44 @@ fn traffic_shows_as_columns_when_wide_and_in_the_history_title() {
     assert!(!narrow.contains("IN/S"), "no room: {narrow}");
     assert!(narrow.contains("feed · wss://feed.example.com/feed · in 12/s, last message 1s ago"), "{narrow}");
 }
+
+/// `i` on the selected connection starts inspecting it (the loop is asked
+/// to tap it); its messages show newest first, JSON pretty-printed; `m`
+/// sends one; Esc stops inspecting.
+#[test]
+fn i_inspects_the_selected_connections_live_messages() {
+    use crate::engine::inspect::Seen;
+    use crate::tui::app::Effect;
+    let mut screen = fleet();
+    screen.draw(140, 34);
+    let press = |screen: &mut Screen, code| screen.app.on_key(KeyEvent::new(code, KeyModifiers::NONE), &screen.model);
+    let effects = press(&mut screen, KeyCode::Char('i'));
+    assert!(matches!(effects[..], [Effect::Inspect(Some(ConnId(0)))]), "{effects:?}");
+    let text = screen.draw(140, 34).backend().to_string();
+    assert!(text.contains("Inspect api-1") && text.contains("Waiting for a message"), "{text}");
+    for (n, body) in [r#"{"price":41}"#, r#"{"price":42,"tags":["a"]}"#].into_iter().enumerate() {
+        screen.app.on_seen(Seen {
+            at: Ts(1_795_000_000_000 + n as i64),
+            binary: false,
+            size: body.len(),
+            head: body.into(),
+        });
+    }
+    let text = screen.draw(140, 34).backend().to_string();
+    let newest = text.find("\"price\": 42").expect(&text);
+    assert!(newest < text.find("\"price\": 41").unwrap(), "newest first: {text}");
+    assert!(text.contains("\"tags\": [") && text.contains("2 received"), "{text}");
+    press(&mut screen, KeyCode::Char('m'));
+    for c in "hi".chars() {
+        press(&mut screen, KeyCode::Char(c));
+    }
+    let effects = press(&mut screen, KeyCode::Enter);
+    assert!(
+        matches!(&effects[..], [Effect::Command(ConnId(0), crate::engine::Command::SendText(text))] if text == "hi"),
+        "{effects:?}"
+    );
+    assert!(screen.draw(140, 34).backend().to_string().contains("Inspect api-1"), "still inspecting after sending");
+    let effects = press(&mut screen, KeyCode::Esc);
+    assert!(matches!(effects[..], [Effect::Inspect(None)]), "{effects:?}");
+    assert!(!screen.draw(140, 34).backend().to_string().contains("Inspect api-1"));
+}
