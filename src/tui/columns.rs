@@ -176,9 +176,15 @@ pub fn in_rate(conn: &Connection, now: Ts) -> String {
     if rate == 0.0 || rate >= 10.0 { format!("{rate:.0}/s") } else { format!("{rate:.1}/s") }
 }
 
-/// How long ago the last message came; "-" if none has.
+/// How long ago the last message came, to the second ("<1s", "3s", "2m05s"):
+/// traffic is reported once a second, so finer would be made up. "-" if
+/// none has come.
 pub fn last_message(conn: &Connection, now: Ts) -> String {
-    conn.last_message_at.map_or("-".into(), |at| duration_ms(now.millis_since(at)))
+    match conn.last_message_at.map(|at| now.millis_since(at)) {
+        None => "-".into(),
+        Some(ms) if ms < 1_000 => "<1s".into(),
+        Some(ms) => duration_ms(ms / 1_000 * 1_000),
+    }
 }
 
 /// The last close, or a failed try since (a 401 shows as `HTTP 401`).
@@ -195,5 +201,22 @@ fn last_ending(conn: &Connection, context: &CellContext) -> String {
             let ago = ago(entry.at);
             if context.wide { format!("{code} {} · {ago}", short_name(code)) } else { format!("{code} · {ago}") }
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Traffic is reported once a second: the age of the last message is
+    /// told to the second, never as made-up milliseconds.
+    #[test]
+    fn the_last_message_is_aged_to_the_second() {
+        let mut conn = Connection::new("feed".into(), "ws://h/".into());
+        assert_eq!(last_message(&conn, Ts(10_000)), "-");
+        conn.last_message_at = Some(Ts(9_600));
+        assert_eq!(last_message(&conn, Ts(10_000)), "<1s");
+        assert_eq!(last_message(&conn, Ts(12_999)), "3s");
+        assert_eq!(last_message(&conn, Ts(9_600 + 125_400)), "2m05s");
     }
 }
