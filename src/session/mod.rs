@@ -123,14 +123,15 @@ impl Session {
         let replayed = crate::replay::read(path, |item| match item {
             // The first line: the figures are made by the session's own rules.
             Item::Header(header) => session.model = Model::with_wave_rules(header.waves),
-            Item::Event(event) => {
-                session.model.apply(event);
+            Item::Events(events) => {
+                events.iter().for_each(|event| session.model.apply(event));
                 for output in outputs.iter_mut() {
-                    if let Err(error) = output.on_events(&session.model, std::slice::from_ref(event)) {
+                    if let Err(error) = output.on_events(&session.model, events) {
                         failed.get_or_insert(error);
                     }
                 }
             }
+            _ => {}
         })?;
         if let Some(error) = failed {
             return Err(error);
