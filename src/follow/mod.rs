@@ -55,8 +55,9 @@ pub enum Followed {
     /// The file was cut, or replaced by another stream: what follows is a
     /// new stream from its first line, and the figures start over.
     Restarted(String),
-    /// Nothing more will come: stdin ended, or the file cannot be read.
-    Closed(String),
+    /// Nothing more will come: the stream ended (None: stdin's end), or
+    /// it cannot be read (why).
+    Closed(Option<String>),
 }
 
 /// Start following `origin`. A file that cannot be opened is an error
@@ -102,9 +103,9 @@ impl Sink {
         items.is_empty() || self.send(Followed::Items(items))
     }
 
-    /// The stream ended: a last line cut off mid-line is decoded as
-    /// `replay` decodes one at the end of a file, then `why` goes out.
-    fn close(mut self, why: String) {
+    /// The stream ended (`why`: it failed): a last line cut off mid-line
+    /// is decoded as `replay` decodes one at the end of a file.
+    fn close(mut self, why: Option<String>) {
         if let Some(rest) = self.lines.finish()
             && let Some(item) = self.decoder.line(&rest, false)
         {

@@ -34,14 +34,14 @@ pub(super) fn stdin(mut sink: Sink) {
     let mut buffer = vec![0; CHUNK];
     loop {
         match input.read(&mut buffer) {
-            Ok(0) => return sink.close("the stream ended".into()),
+            Ok(0) => return sink.close(None),
             Ok(read) => {
                 if !sink.push(&buffer[..read]) {
                     return;
                 }
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return sink.close(format!("reading stdin failed: {error}")),
+            Err(error) => return sink.close(Some(format!("reading stdin failed: {error}"))),
         }
     }
 }
@@ -63,7 +63,7 @@ pub(super) fn file(path: &Path, mut file: File, name: &str, mut sink: Sink) {
                 continue;
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return sink.close(format!("stopped following {name}: {error}")),
+            Err(error) => return sink.close(Some(format!("stopped following {name}: {error}"))),
         }
         let change = match changed(path, &file, offset) {
             Ok(Change::Truncated) => Change::Truncated,
@@ -85,7 +85,7 @@ pub(super) fn file(path: &Path, mut file: File, name: &str, mut sink: Sink) {
         let resumed;
         (file, resumed) = match taken_up {
             Ok(taken_up) => taken_up,
-            Err(error) => return sink.close(format!("stopped following {name}: {error}")),
+            Err(error) => return sink.close(Some(format!("stopped following {name}: {error}"))),
         };
         let told = match resumed {
             Some(at) => {
