@@ -9,7 +9,7 @@
 //! outputs from a log; a followed stream (`stream`) feeds batches in the
 //! engine's place, with the stream's clock (`clock`).
 
-mod clock;
+pub mod clock;
 mod exit_report;
 mod json_lines;
 mod metrics;
