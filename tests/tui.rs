@@ -2,7 +2,8 @@
 //! emulator: a server restarts with 1012 and comes back, and the screen
 //! shows it happen; `q` quits with status 0 and gives the terminal back.
 //! The demo's wave on screen, `R`, and the replay of the session's log.
-//! `S` over a hand-written profile keeps its comments.
+//! `S` over a hand-written profile keeps its comments. `replay --follow`
+//! over a file being appended to.
 
 mod common;
 
@@ -359,6 +360,58 @@ async fn a_401_endpoint_shows_in_its_row_the_panel_and_is_explained() {
     // Esc alone: Esc and q in one read would be Alt+q.
     running.press(b"\x1b");
     running.screen.until("the explanation closed", |text| !text.contains("credentials are missing")).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}
+
+/// One contract line of connection "api", at `second` past a fixed time
+/// (the stream's clock, not this machine's).
+fn api_line(second: u32, body: &str) -> String {
+    format!(r#"{{"ts":"2026-11-24T10:00:{second:02}.000Z","conn":"api","url":"ws://127.0.0.1:9/","event":{body}}}"#)
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+/// `replay --follow FILE` while FILE is written: the title says it
+/// follows; an open, then a 1012 with its wave, show as they are appended;
+/// a line written in two halves is shown once whole; keys that would
+/// connect are refused; `q` quits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_follow_shows_a_file_as_it_is_appended_and_q_quits() {
+    let dirs = tempfile::tempdir().unwrap();
+    let log = dirs.path().join("live.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let args = ["replay".to_string(), "--follow".into(), log.to_string_lossy().into_owned()];
+    let mut running = launch_in(dirs, &args);
+    let screen = &mut running.screen;
+    screen
+        .until("the title saying what it follows", |text| text.contains("following") && text.contains("live.jsonl"))
+        .await;
+
+    append(&log, &(api_line(0, r#""open","handshake_ms":3,"subprotocol":null"#) + "\n"));
+    screen.until("the connection open", |text| text.contains("● open")).await;
+    let close = r#""closed","code":1012,"reason":"deploy","initiator":"server","class":"service_restart","cause":null,"detail":null,"connected_ms":5000"#;
+    let scheduled = r#""reconnect_scheduled","delay_ms":3000,"attempt":1,"rule":"restart","attention":false"#;
+    append(&log, &format!("{}\n{}\n", api_line(5, close), api_line(5, scheduled)));
+    screen
+        .until("the 1012 in the history and its wave", |text| {
+            text.contains("1012 service restart") && text.contains("Restart wave 1")
+        })
+        .await;
+
+    // The reopen, written in two halves: nothing is decoded until the line is whole.
+    let reopen = api_line(8, r#""open","handshake_ms":2,"subprotocol":null"#);
+    let (first, second) = reopen.split_at(50);
+    append(&log, first);
+    append(&log, &format!("{second}\n"));
+    let text = screen.until("open again", |text| text.contains("● open") && text.contains("→ open after")).await;
+    assert!(!text.contains("skipped"), "no half line was read as a line:\n{text}");
+
+    running.press(b"r");
+    running.screen.until("a followed stream connects nothing", |text| text.contains("a replay of a stream")).await;
     running.press(b"q");
     running.exits_cleanly().await;
 }
