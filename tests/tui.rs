@@ -3,7 +3,7 @@
 //! shows it happen; `q` quits with status 0 and gives the terminal back.
 //! The demo's wave on screen, `R`, and the replay of the session's log.
 //! `S` over a hand-written profile keeps its comments. `replay --follow`
-//! over a file being appended to.
+//! over a file being appended to, and `replay -` over a pipe.
 
 mod common;
 
@@ -69,9 +69,14 @@ fn launch_in(dirs: tempfile::TempDir, args: &[String]) -> Running {
 }
 
 fn launch_sized(dirs: tempfile::TempDir, args: &[String], rows: u16, cols: u16) -> Running {
-    let pty = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut command = CommandBuilder::new(WSMON);
     command.args(args);
+    launch_command(dirs, command, rows, cols)
+}
+
+/// `command` (wsmon, or a shell that runs it) in a pseudo-terminal.
+fn launch_command(dirs: tempfile::TempDir, mut command: CommandBuilder, rows: u16, cols: u16) -> Running {
+    let pty = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
     command.env("TERM", "xterm-256color");
     command.env("WSMON_DATA_DIR", dirs.path());
     command.env("WSMON_CONFIG_DIR", dirs.path());
@@ -412,6 +417,38 @@ async fn replay_follow_shows_a_file_as_it_is_appended_and_q_quits() {
 
     running.press(b"r");
     running.screen.until("a followed stream connects nothing", |text| text.contains("a replay of a stream")).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}
+
+/// `wsmon replay - < FIFO` in the terminal: keys come from the terminal,
+/// the stream from the pipe. Lines show as they are written; when the
+/// writer closes, the title says the stream ended and the screen stays
+/// until `q`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_stdin_shows_a_piped_stream_live_then_its_end_until_q() {
+    let dirs = tempfile::tempdir().unwrap();
+    let fifo = dirs.path().join("stream");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path in our own temporary directory.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    // Read and write: the open does not wait for a reader, and closing it ends the stream.
+    let mut stream = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let mut command = CommandBuilder::new("/bin/sh");
+    command.args(["-c", r#"exec "$0" replay - < "$1""#, WSMON, fifo.to_str().unwrap()]);
+    let mut running = launch_command(dirs, command, ROWS, COLS);
+    let screen = &mut running.screen;
+    screen.until("waiting for the stream", |text| text.contains("following stdin · waiting for its first event")).await;
+
+    stream.write_all((api_line(0, r#""open","handshake_ms":3,"subprotocol":null"#) + "\n").as_bytes()).unwrap();
+    screen.until("the connection open", |text| text.contains("● open") && text.contains("following stdin")).await;
+    let close = r#""closed","code":1012,"reason":"","initiator":"server","class":"service_restart","cause":null,"detail":null,"connected_ms":5000"#;
+    stream.write_all((api_line(5, close) + "\n").as_bytes()).unwrap();
+    screen.until("the wave", |text| text.contains("Restart wave 1") && text.contains("1012 service restart")).await;
+    drop(stream);
+    let text = screen.until("the end of the stream", |text| text.contains("stdin: the stream ended")).await;
+    assert!(text.contains("final state (q quits)"), "the status line says so:\n{text}");
+    assert!(text.contains("Restart wave 1"), "the final state stays on screen:\n{text}");
     running.press(b"q");
     running.exits_cleanly().await;
 }
