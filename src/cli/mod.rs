@@ -153,7 +153,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// A session log (run `wsmon replay` to list them) or saved `watch --json`
-    /// output; `-` follows a live stream on stdin (ssh HOST wsmon watch --json | wsmon replay -).
+    /// output; `-` follows a live stream on stdin (ssh -n HOST wsmon watch --json | wsmon replay -).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
     /// Keep reading FILE as it grows (a session log or `watch --json` output

@@ -139,7 +139,7 @@ fn follow(origin: Origin, report: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     if origin == Origin::Stdin && io::stdin().is_terminal() {
         anyhow::bail!(BadInput(
             "`replay -` reads a stream on stdin, and stdin is a terminal: pipe one in, e.g. \
-             ssh HOST wsmon watch --json | wsmon replay -"
+             ssh -n HOST wsmon watch --json | wsmon replay -"
                 .into()
         ));
     }

@@ -1,5 +1,5 @@
 //! Following a live stream of JSON Lines: `wsmon replay -` (stdin, e.g.
-//! `ssh host wsmon watch --json | wsmon replay -`) and `wsmon replay
+//! `ssh -n host wsmon watch --json | wsmon replay -`) and `wsmon replay
 //! --follow FILE` (a session log or `watch --json` output still being
 //! written). A follower is an event source beside the engine: a thread
 //! reads the stream as it comes, cuts it into lines (`lines`), decodes them
