@@ -43,22 +43,24 @@ pub struct Replayed {
 impl Replayed {
     /// What the replayed figures do not hold, for a person.
     pub fn left_out(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if let Some(gap) = &self.gap {
-            notes.push(format!(
-                "the log reached its {} cap: {} lines ({}) from {} to {} were left out, so the figures cover the rest",
-                size(gap.cap_bytes),
-                gap.lines,
-                size(gap.bytes),
-                clock_ms(gap.from),
-                clock_ms(gap.to)
-            ));
-        }
+        let mut notes: Vec<String> = self.gap.iter().map(gap_note).collect();
         if self.rtt_summaries > 0 {
             notes.push("RTT was logged as one summary per connection and minute, not every ping".into());
         }
         notes
     }
+}
+
+/// What a capped log's gap leaves out, for a person.
+pub fn gap_note(gap: &LogGap) -> String {
+    format!(
+        "the log reached its {} cap: {} lines ({}) from {} to {} were left out, so the figures cover the rest",
+        size(gap.cap_bytes),
+        gap.lines,
+        size(gap.bytes),
+        clock_ms(gap.from),
+        clock_ms(gap.to)
+    )
 }
 
 /// What one line of a log is, read back: owned, so a follower can send it

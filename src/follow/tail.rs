@@ -65,9 +65,9 @@ pub(super) fn file(path: &Path, mut file: File, name: &str, mut sink: Sink) {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return sink.close(Some(format!("stopped following {name}: {error}"))),
         }
-        let change = match changed(path, &file, offset) {
-            Ok(Change::Truncated) => Change::Truncated,
-            Ok(Change::Replaced(new)) => Change::Replaced(new),
+        let (what, taken_up) = match changed(path, &file, offset) {
+            Ok(Change::Truncated) => ("truncated", file.seek(SeekFrom::Start(0)).map(|_| (file, None))),
+            Ok(Change::Replaced(new)) => ("replaced by another file", take_up(file, new, &mut sink)),
             // Not grown, or gone for now: looked at again.
             Ok(Change::None) | Err(_) => {
                 if !sink.listening() {
@@ -76,11 +76,6 @@ pub(super) fn file(path: &Path, mut file: File, name: &str, mut sink: Sink) {
                 std::thread::sleep(POLL);
                 continue;
             }
-        };
-        let (what, taken_up) = match change {
-            Change::Truncated => ("truncated", file.seek(SeekFrom::Start(0)).map(|_| (file, None))),
-            Change::Replaced(new) => ("replaced by another file", take_up(file, new, &mut sink)),
-            Change::None => continue,
         };
         let resumed;
         (file, resumed) = match taken_up {

@@ -118,10 +118,10 @@ impl Session {
                                 self.batch.extend(events);
                             }
                             Item::Summary(at) => stream.clock.stop(Some(at)),
-                            Item::Gap(_) => {
+                            // Left out before following began (a log already cut to its cap).
+                            Item::Gap(gap) => {
                                 let name = stream.origin.name();
-                                let notes = stream.replayed.left_out();
-                                self.notices.extend(notes.into_iter().take(1).map(|note| format!("{name}: {note}")));
+                                self.notices.push(format!("{name}: {}", crate::replay::gap_note(&gap)));
                             }
                             Item::Header(_) | Item::Skipped(_) => {}
                         }
