@@ -360,8 +360,9 @@ async fn a_401_endpoint_shows_in_its_row_the_panel_and_is_explained() {
     let panel = text.lines().skip_while(|line| !line.contains("Handshake failures")).take(3).collect::<Vec<_>>();
     assert!(panel.iter().any(|line| line.contains("billing×")), "the panel names it: {panel:?}");
     running.press(b"j\r\r");
-    let text = running.screen.until("the explanation", |text| text.contains("credentials are missing")).await;
-    assert!(text.contains("needing attention"), "with wsmon's policy: {text}");
+    // A frame can come in several reads: wait for the whole popup, policy included.
+    let explained = |text: &str| text.contains("credentials are missing") && text.contains("needing attention");
+    running.screen.until("the explanation, with wsmon's policy", explained).await;
     // Esc alone: Esc and q in one read would be Alt+q.
     running.press(b"\x1b");
     running.screen.until("the explanation closed", |text| !text.contains("credentials are missing")).await;
@@ -446,9 +447,13 @@ async fn replay_stdin_shows_a_piped_stream_live_then_its_end_until_q() {
     stream.write_all((api_line(5, close) + "\n").as_bytes()).unwrap();
     screen.until("the wave", |text| text.contains("Restart wave 1") && text.contains("1012 service restart")).await;
     drop(stream);
-    let text = screen.until("the end of the stream", |text| text.contains("stdin: the stream ended")).await;
-    assert!(text.contains("final state (q quits)"), "the status line says so:\n{text}");
-    assert!(text.contains("Restart wave 1"), "the final state stays on screen:\n{text}");
+    // The title, the status line and the wave that stays: one whole frame.
+    let ended = |text: &str| {
+        text.contains("stdin: the stream ended")
+            && text.contains("final state (q quits)")
+            && text.contains("Restart wave 1")
+    };
+    screen.until("the end of the stream said, its final state on screen", ended).await;
     running.press(b"q");
     running.exits_cleanly().await;
 }
