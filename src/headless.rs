@@ -3,7 +3,8 @@
 //! (duration over, Ctrl-C or SIGTERM), and a report when asked; the exit
 //! code says whether a `--fail-on` class was seen; with `--metrics`, the
 //! series a Prometheus scrapes. Lines and summary read the same model the
-//! TUI reads.
+//! TUI reads. Also a followed stream without a screen (`replay - --report`):
+//! read to its end.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use tokio::time::Instant;
 use crate::engine::{ConnSpec, sleep_until_or_never};
 use crate::gates::Gates;
 use crate::model::{Summary, WaveRules};
-use crate::session::{ExitReport, JsonLines, MetricsSetup, Output, Session, TextLines};
+use crate::session::{ExitReport, JsonLines, MetricsSetup, Output, Phase, Session, TextLines};
 use crate::shard::Shard;
 
 /// How long connections get to close politely when watch ends.
@@ -106,6 +107,27 @@ pub async fn watch(
     }
     let failed = !ended.summary.tripped.is_empty();
     Ok(WatchOutcome { summary: ended.summary, failed, log: ended.log })
+}
+
+/// Apply a followed stream (`Session::follow`) until it ends or `stop`
+/// completes; what it says goes to stderr. Stdin ends at its end; a file
+/// never does, so `at_summary`: its summary line ends it too.
+pub async fn follow(session: &mut Session, at_summary: bool, stop: impl Future<Output = ()>) -> io::Result<()> {
+    tokio::pin!(stop);
+    loop {
+        tell(session.take_notices());
+        match session.stream_status().map(|status| status.phase) {
+            Some(Phase::Closed(_)) => break,
+            Some(Phase::Finished) if at_summary => break,
+            _ => {}
+        }
+        tokio::select! {
+            _ = session.receive() => session.apply(&mut [])?,
+            () = &mut stop => break,
+        }
+    }
+    tell(session.take_notices());
+    Ok(())
 }
 
 fn tell(notices: Vec<String>) {

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod failures;
+pub mod follow;
 pub mod format;
 pub mod gates;
 pub mod headless;

@@ -10,14 +10,13 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::event::EventKind;
-use crate::event::{Event, Ts};
+use crate::event::{Event, EventKind, Ts};
 use crate::format::{clock_ms, size};
 use crate::wire::{Decoded, LogGap, Replayer, SessionHeader};
 
 /// A line longer than this is not a wsmon event: skipped without being
 /// held whole in memory.
-const LONGEST_LINE: usize = 1 << 20;
+pub const LONGEST_LINE: usize = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Skipped {
@@ -44,17 +43,7 @@ pub struct Replayed {
 impl Replayed {
     /// What the replayed figures do not hold, for a person.
     pub fn left_out(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if let Some(gap) = &self.gap {
-            notes.push(format!(
-                "the log reached its {} cap: {} lines ({}) from {} to {} were left out, so the figures cover the rest",
-                size(gap.cap_bytes),
-                gap.lines,
-                size(gap.bytes),
-                clock_ms(gap.from),
-                clock_ms(gap.to)
-            ));
-        }
+        let mut notes: Vec<String> = self.gap.iter().map(gap_note).collect();
         if self.rtt_summaries > 0 {
             notes.push("RTT was logged as one summary per connection and minute, not every ping".into());
         }
@@ -62,63 +51,129 @@ impl Replayed {
     }
 }
 
-/// What a log hands on, in order.
-pub enum Item<'a> {
-    /// A session log's first line.
-    Header(&'a SessionHeader),
-    Event(&'a Event),
+/// What a capped log's gap leaves out, for a person.
+pub fn gap_note(gap: &LogGap) -> String {
+    format!(
+        "the log reached its {} cap: {} lines ({}) from {} to {} were left out, so the figures cover the rest",
+        size(gap.cap_bytes),
+        gap.lines,
+        size(gap.bytes),
+        clock_ms(gap.from),
+        clock_ms(gap.to)
+    )
 }
 
-/// Read `path`, handing its header and every event to `each` in order.
-pub fn read(path: &Path, each: impl FnMut(Item<'_>)) -> io::Result<Replayed> {
+/// What one line of a log is, read back: owned, so a follower can send it
+/// across threads (`follow`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A session log's first line.
+    Header(SessionHeader),
+    /// The events of one line (an `Added` first when the name is new).
+    Events(Vec<Event>),
+    /// A summary line: the session ended at this time.
+    Summary(Ts),
+    /// Lines a capped log left out here.
+    Gap(LogGap),
+    /// A line that is not a wsmon event.
+    Skipped(Skipped),
+}
+
+impl Replayed {
+    /// Count what `item` says: `read_from` and a followed stream keep the
+    /// same tally this way.
+    pub fn count(&mut self, item: &Item) {
+        match item {
+            Item::Header(header) => self.label = Some(header.label.clone()),
+            Item::Events(events) => {
+                self.rtt_summaries +=
+                    events.iter().filter(|event| matches!(event.kind, EventKind::RttSummary(_))).count() as u64;
+                self.events += 1;
+                self.end = events.last().map(|event| event.at).max(self.end);
+            }
+            // The summary is recomputed from the events; its time ends the span.
+            Item::Summary(at) => self.end = Some(*at),
+            Item::Gap(gap) => self.gap = Some(self.gap.map_or(*gap, |earlier| earlier.merge(*gap))),
+            Item::Skipped(skipped) => self.skipped.push(skipped.clone()),
+        }
+    }
+}
+
+/// Decodes a log one line at a time, numbering the lines and giving each
+/// connection name its id (`Replayer`).
+#[derive(Debug, Default)]
+pub struct Decoder {
+    replayer: Replayer,
+    /// Lines handed in so far.
+    lines: usize,
+    /// A header or an event line came: a header now would be a second one.
+    started: bool,
+}
+
+impl Decoder {
+    /// One line, without its newline; `complete`: false for the last line
+    /// of a log that ends mid-line. None for a blank line.
+    pub fn line(&mut self, bytes: &[u8], complete: bool) -> Option<Item> {
+        self.lines += 1;
+        let text = String::from_utf8_lossy(bytes);
+        if text.trim().is_empty() {
+            return None;
+        }
+        let line = self.lines;
+        let skipped = |reason: String| Some(Item::Skipped(Skipped { line, reason }));
+        match self.replayer.decode(text.trim_end()) {
+            Ok(Decoded::Events(events)) => {
+                self.started = true;
+                Some(Item::Events(events))
+            }
+            Ok(Decoded::Summary { at, .. }) => Some(Item::Summary(at)),
+            // A session's first line; another one later (logs joined with
+            // `cat`) would start a second model midway: skipped.
+            Ok(Decoded::Session(header)) if !self.started => {
+                self.started = true;
+                Some(Item::Header(header))
+            }
+            Ok(Decoded::Session(_)) => skipped("a second session header: logs joined?".into()),
+            Ok(Decoded::Gap(gap)) => Some(Item::Gap(gap)),
+            Err(error) => {
+                let cut = if complete { "" } else { " (the log ends mid-line)" };
+                skipped(format!("{error}{cut}"))
+            }
+        }
+    }
+
+    /// A line longer than `LONGEST_LINE`, skipped unread.
+    pub fn overlong(&mut self) -> Item {
+        self.lines += 1;
+        Item::Skipped(Skipped { line: self.lines, reason: "longer than 1 MiB: not a wsmon event".into() })
+    }
+}
+
+/// Read `path`, handing every item to `each` in order.
+pub fn read(path: &Path, each: impl FnMut(&Item)) -> io::Result<Replayed> {
     read_from(BufReader::new(File::open(path)?), each)
 }
 
-pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(Item<'_>)) -> io::Result<Replayed> {
-    let mut replayer = Replayer::default();
+pub fn read_from(mut input: impl BufRead, mut each: impl FnMut(&Item)) -> io::Result<Replayed> {
+    let mut decoder = Decoder::default();
     let mut replayed = Replayed::default();
     let mut bytes = Vec::new();
-    for number in 1.. {
+    loop {
         bytes.clear();
         let read = input.by_ref().take(LONGEST_LINE as u64 + 1).read_until(b'\n', &mut bytes)?;
         if read == 0 {
             break;
         }
         let complete = bytes.last() == Some(&b'\n');
-        if !complete && bytes.len() > LONGEST_LINE {
-            replayed.skipped.push(Skipped { line: number, reason: "longer than 1 MiB: not a wsmon event".into() });
+        let item = if !complete && bytes.len() > LONGEST_LINE {
             skip_rest_of_line(&mut input)?;
-            continue;
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        if text.trim().is_empty() {
-            continue;
-        }
-        match replayer.decode(text.trim_end()) {
-            Ok(Decoded::Events(events)) => {
-                for event in &events {
-                    replayed.rtt_summaries += u64::from(matches!(event.kind, EventKind::RttSummary(_)));
-                    each(Item::Event(event));
-                }
-                replayed.events += 1;
-                replayed.end = events.last().map(|event| event.at).max(replayed.end);
-            }
-            // The summary is recomputed from the events; its time ends the span.
-            Ok(Decoded::Summary { at, .. }) => replayed.end = Some(at),
-            // A session's first line; another one later (logs joined with
-            // `cat`) would start a second model midway: skipped.
-            Ok(Decoded::Session(header)) if replayed.events == 0 && replayed.label.is_none() => {
-                each(Item::Header(&header));
-                replayed.label = Some(header.label);
-            }
-            Ok(Decoded::Session(_)) => {
-                replayed.skipped.push(Skipped { line: number, reason: "a second session header: logs joined?".into() });
-            }
-            Ok(Decoded::Gap(gap)) => replayed.gap = Some(replayed.gap.map_or(gap, |earlier| earlier.merge(gap))),
-            Err(error) => {
-                let cut = if complete { "" } else { " (the log ends mid-line)" };
-                replayed.skipped.push(Skipped { line: number, reason: format!("{error}{cut}") });
-            }
+            Some(decoder.overlong())
+        } else {
+            decoder.line(&bytes, complete)
+        };
+        if let Some(item) = item {
+            replayed.count(&item);
+            each(&item);
         }
     }
     Ok(replayed)
@@ -154,8 +209,8 @@ mod tests {
     fn replay(text: &[u8]) -> (Model, Replayed) {
         let mut model = Model::default();
         let replayed = read_from(text, |item| {
-            if let Item::Event(event) = item {
-                model.apply(event)
+            if let Item::Events(events) = item {
+                events.iter().for_each(|event| model.apply(event))
             }
         })
         .unwrap();

@@ -399,6 +399,7 @@ fn every_alert_names_only_wsmon_metrics_and_says_what_and_where() {
         names,
         [
             "WsmonConnectionsNeedAttention",
+            "WsmonFeedsSilent",
             "WsmonProtocolErrors",
             "WsmonRestartWaveNotRecovered",
             "WsmonAgentDown",

@@ -2,7 +2,8 @@
 //! emulator: a server restarts with 1012 and comes back, and the screen
 //! shows it happen; `q` quits with status 0 and gives the terminal back.
 //! The demo's wave on screen, `R`, and the replay of the session's log.
-//! `S` over a hand-written profile keeps its comments.
+//! `S` over a hand-written profile keeps its comments. `replay --follow`
+//! over a file being appended to, and `replay -` over a pipe.
 
 mod common;
 
@@ -68,9 +69,14 @@ fn launch_in(dirs: tempfile::TempDir, args: &[String]) -> Running {
 }
 
 fn launch_sized(dirs: tempfile::TempDir, args: &[String], rows: u16, cols: u16) -> Running {
-    let pty = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut command = CommandBuilder::new(WSMON);
     command.args(args);
+    launch_command(dirs, command, rows, cols)
+}
+
+/// `command` (wsmon, or a shell that runs it) in a pseudo-terminal.
+fn launch_command(dirs: tempfile::TempDir, mut command: CommandBuilder, rows: u16, cols: u16) -> Running {
+    let pty = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
     command.env("TERM", "xterm-256color");
     command.env("WSMON_DATA_DIR", dirs.path());
     command.env("WSMON_CONFIG_DIR", dirs.path());
@@ -385,6 +391,94 @@ async fn i_shows_a_connections_live_messages_and_m_sends_one() {
         .await;
     running.press(b"\x1b");
     running.screen.until("the inspector closed", |text| !text.contains("Inspect echo")).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}
+
+/// One contract line of connection "api", at `second` past a fixed time
+/// (the stream's clock, not this machine's).
+fn api_line(second: u32, body: &str) -> String {
+    format!(r#"{{"ts":"2026-11-24T10:00:{second:02}.000Z","conn":"api","url":"ws://127.0.0.1:9/","event":{body}}}"#)
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+/// `replay --follow FILE` while FILE is written: the title says it
+/// follows; an open, then a 1012 with its wave, show as they are appended;
+/// a line written in two halves is shown once whole; keys that would
+/// connect are refused; `q` quits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_follow_shows_a_file_as_it_is_appended_and_q_quits() {
+    let dirs = tempfile::tempdir().unwrap();
+    let log = dirs.path().join("live.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let args = ["replay".to_string(), "--follow".into(), log.to_string_lossy().into_owned()];
+    let mut running = launch_in(dirs, &args);
+    let screen = &mut running.screen;
+    screen
+        .until("the title saying what it follows", |text| text.contains("following") && text.contains("live.jsonl"))
+        .await;
+
+    append(&log, &(api_line(0, r#""open","handshake_ms":3,"subprotocol":null"#) + "\n"));
+    screen.until("the connection open", |text| text.contains("● open")).await;
+    let close = r#""closed","code":1012,"reason":"deploy","initiator":"server","class":"service_restart","cause":null,"detail":null,"connected_ms":5000"#;
+    let scheduled = r#""reconnect_scheduled","delay_ms":3000,"attempt":1,"rule":"restart","attention":false"#;
+    append(&log, &format!("{}\n{}\n", api_line(5, close), api_line(5, scheduled)));
+    screen
+        .until("the 1012 in the history and its wave", |text| {
+            text.contains("1012 service restart") && text.contains("Restart wave 1")
+        })
+        .await;
+
+    // The reopen, written in two halves: nothing is decoded until the line is whole.
+    let reopen = api_line(8, r#""open","handshake_ms":2,"subprotocol":null"#);
+    let (first, second) = reopen.split_at(50);
+    append(&log, first);
+    append(&log, &format!("{second}\n"));
+    let text = screen.until("open again", |text| text.contains("● open") && text.contains("→ open after")).await;
+    assert!(!text.contains("skipped"), "no half line was read as a line:\n{text}");
+
+    running.press(b"r");
+    running.screen.until("a followed stream connects nothing", |text| text.contains("a replay of a stream")).await;
+    running.press(b"q");
+    running.exits_cleanly().await;
+}
+
+/// `wsmon replay - < FIFO` in the terminal: keys come from the terminal,
+/// the stream from the pipe. Lines show as they are written; when the
+/// writer closes, the title says the stream ended and the screen stays
+/// until `q`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_stdin_shows_a_piped_stream_live_then_its_end_until_q() {
+    let dirs = tempfile::tempdir().unwrap();
+    let fifo = dirs.path().join("stream");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path in our own temporary directory.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    // Read and write: the open does not wait for a reader, and closing it ends the stream.
+    let mut stream = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let mut command = CommandBuilder::new("/bin/sh");
+    command.args(["-c", r#"exec "$0" replay - < "$1""#, WSMON, fifo.to_str().unwrap()]);
+    let mut running = launch_command(dirs, command, ROWS, COLS);
+    let screen = &mut running.screen;
+    screen.until("waiting for the stream", |text| text.contains("following stdin · waiting for its first event")).await;
+
+    stream.write_all((api_line(0, r#""open","handshake_ms":3,"subprotocol":null"#) + "\n").as_bytes()).unwrap();
+    screen.until("the connection open", |text| text.contains("● open") && text.contains("following stdin")).await;
+    let close = r#""closed","code":1012,"reason":"","initiator":"server","class":"service_restart","cause":null,"detail":null,"connected_ms":5000"#;
+    stream.write_all((api_line(5, close) + "\n").as_bytes()).unwrap();
+    screen.until("the wave", |text| text.contains("Restart wave 1") && text.contains("1012 service restart")).await;
+    drop(stream);
+    // The title, the status line and the wave that stays: one whole frame.
+    let ended = |text: &str| {
+        text.contains("stdin: the stream ended")
+            && text.contains("final state (q quits)")
+            && text.contains("Restart wave 1")
+    };
+    screen.until("the end of the stream said, its final state on screen", ended).await;
     running.press(b"q");
     running.exits_cleanly().await;
 }

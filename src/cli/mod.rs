@@ -53,7 +53,8 @@ pub enum Command {
     /// exit code for CI gates.
     Watch(Box<WatchArgs>),
     /// Open a recorded session (a session log or `watch --json` output) in
-    /// the TUI, or write its report; without FILE, list the session logs.
+    /// the TUI, or write its report; follow one live (--follow FILE, or `-`
+    /// for stdin); without FILE, list the session logs.
     Replay(ReplayArgs),
     /// Explain WebSocket close codes; two codes are compared side by side
     /// (e.g. `wsmon codes 1002 1012`).
@@ -155,9 +156,14 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// A session log (run `wsmon replay` to list them) or saved `watch --json` output.
+    /// A session log (run `wsmon replay` to list them) or saved `watch --json`
+    /// output; `-` follows a live stream on stdin (ssh -n HOST wsmon watch --json | wsmon replay -).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Keep reading FILE as it grows (a session log or `watch --json` output
+    /// still being written), showing it live.
+    #[arg(long, short = 'f', requires = "file")]
+    follow: bool,
     /// Write the session's report to FILE (.md or .json) instead of opening the TUI.
     #[arg(long, value_name = "FILE", value_parser = crate::report::parse_path)]
     report: Option<PathBuf>,

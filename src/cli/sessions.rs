@@ -1,8 +1,8 @@
 //! Running a session: the TUI, `watch`, the demo (either way) and replays,
 //! and what they leave behind.
 
-use std::io;
-use std::path::Path;
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -11,6 +11,7 @@ use super::profiles::select;
 use super::{BadInput, DemoArgs, ReplayArgs, SessionArgs, WatchArgs, runtime};
 use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
+use crate::follow::Origin;
 use crate::gates::Gates;
 use crate::headless::{self, WatchOptions};
 use crate::model::WaveRules;
@@ -83,6 +84,12 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let Some(path) = args.file else { return list_session_logs() };
+    if path == Path::new("-") {
+        return follow(Origin::Stdin, args.report);
+    }
+    if args.follow {
+        return follow(Origin::File(path), args.report);
+    }
     let label = log_label(&path);
     // The report goes last: it needs the whole log.
     let mut report = args.report.map(|report| ExitReport::new(&label, report));
@@ -123,6 +130,53 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     report.add_notes(notes);
     runtime()?.block_on(session.finish(&mut [report], &Gates::default(), SHUTDOWN_NOTHING))?;
+    Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Show a stream as it is written: in the TUI, or without a screen to its
+/// end (stdin's end, a followed file's summary line, or Ctrl-C), then its
+/// report, as `replay FILE --report` writes one.
+fn follow(origin: Origin, report: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let name = origin.name();
+    if origin == Origin::Stdin && io::stdin().is_terminal() {
+        anyhow::bail!(BadInput(
+            "`replay -` reads a stream on stdin, and stdin is a terminal: pipe one in, e.g. \
+             ssh -n HOST wsmon watch --json | wsmon replay -"
+                .into()
+        ));
+    }
+    let runtime = runtime()?;
+    let mut session = Session::follow(&origin).with_context(|| format!("following {name}"))?;
+    let label = format!("{name} (followed)");
+    let Some(report) = report else {
+        let options = TuiOptions {
+            source: Source::Follow { session: Box::new(session) },
+            label,
+            defaults: ConnOptions::default(),
+            profiles: Store::open()?,
+            report: None,
+            metrics: None,
+        };
+        return tui(&runtime, options);
+    };
+    crate::logging::to_stderr();
+    let at_summary = origin != Origin::Stdin;
+    runtime.block_on(headless::follow(&mut session, at_summary, headless::interrupted()))?;
+    let (notes, any) = session.stream_notes();
+    if !any {
+        anyhow::bail!(BadInput(format!(
+            "{name}: no wsmon events: replay reads session logs and `wsmon watch --json` output"
+        )));
+    }
+    for note in &notes {
+        crate::tell!("wsmon: {name}: {note}");
+    }
+    // A session log names its session.
+    let label =
+        session.stream_status().and_then(|status| status.label).map_or(label, |name| format!("{name} (followed)"));
+    let mut report = ExitReport::new(&label, report);
+    report.add_notes(notes);
+    runtime.block_on(session.finish(&mut [&mut report], &Gates::default(), SHUTDOWN_NOTHING))?;
     Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

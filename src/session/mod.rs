@@ -6,11 +6,14 @@
 //! metrics endpoint's series are outputs; adding one is one file that
 //! implements `Output` and a flag that puts it in the list
 //! (docs/ARCHITECTURE.md, "Adding an output"). A replay drives the same
-//! outputs from a log.
+//! outputs from a log; a followed stream (`stream`) feeds batches in the
+//! engine's place, with the stream's clock (`clock`).
 
+pub mod clock;
 mod exit_report;
 mod json_lines;
 mod metrics;
+mod stream;
 mod text_lines;
 
 use std::io;
@@ -23,6 +26,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 pub use exit_report::{ExitReport, write_report};
 pub use json_lines::JsonLines;
 pub use metrics::{MetricsOutput, MetricsSetup};
+pub use stream::{Phase, StreamStatus};
 pub use text_lines::{TextLines, describe, summary_text};
 
 use crate::engine::{Command, ConnSpec, Engine};
@@ -32,6 +36,7 @@ use crate::model::{Model, Summary, WaveRules};
 use crate::recording::Recorder;
 use crate::replay::{Item, Replayed};
 use crate::wire::SessionHeader;
+use stream::Stream;
 
 /// Events taken from the engine per batch.
 const BATCH: usize = 4096;
@@ -50,6 +55,10 @@ pub trait Output {
 
     /// The session ended at `at`; `summary` holds the model's figures then.
     fn on_end(&mut self, model: &Model, summary: &Summary, at: Ts) -> io::Result<()>;
+
+    /// The model started over, empty (a followed file was cut or replaced
+    /// by another stream): forget what referred to its connections.
+    fn on_reset(&mut self, _model: &Model) {}
 }
 
 /// An output that may be off (`--metrics` not given): then it sees nothing.
@@ -65,6 +74,12 @@ impl<O: Output> Output for Option<O> {
     fn on_end(&mut self, model: &Model, summary: &Summary, at: Ts) -> io::Result<()> {
         self.as_mut().map_or(Ok(()), |output| output.on_end(model, summary, at))
     }
+
+    fn on_reset(&mut self, model: &Model) {
+        if let Some(output) = self.as_mut() {
+            output.on_reset(model)
+        }
+    }
 }
 
 pub struct Session {
@@ -78,6 +93,9 @@ pub struct Session {
     batch: Vec<Event>,
     /// A replay: the clock stands at the log's end and nothing connects.
     frozen: Option<Ts>,
+    /// A followed stream feeds the session instead of the engine, and
+    /// keeps its clock.
+    stream: Option<Stream>,
     /// What the session has to tell its user (a log that stopped).
     notices: Vec<String>,
 }
@@ -134,14 +152,15 @@ impl Session {
                 session.model = Model::with_wave_rules(header.waves);
                 session.model.set_shard(header.shard.clone());
             }
-            Item::Event(event) => {
-                session.model.apply(event);
+            Item::Events(events) => {
+                events.iter().for_each(|event| session.model.apply(event));
                 for output in outputs.iter_mut() {
-                    if let Err(error) = output.on_events(&session.model, std::slice::from_ref(event)) {
+                    if let Err(error) = output.on_events(&session.model, events) {
                         failed.get_or_insert(error);
                     }
                 }
             }
+            _ => {}
         })?;
         if let Some(error) = failed {
             return Err(error);
@@ -160,6 +179,7 @@ impl Session {
             specs: Vec::new(),
             batch: Vec::with_capacity(BATCH),
             frozen: None,
+            stream: None,
             notices: Vec::new(),
         }
     }
@@ -168,13 +188,15 @@ impl Session {
         &self.model
     }
 
-    /// Now, or the end of a replayed log.
+    /// Now, the end of a replayed log, or a followed stream's time.
     pub fn now(&self) -> Ts {
-        self.frozen.unwrap_or_else(Ts::now)
+        let stream = self.stream.as_ref().and_then(Stream::now);
+        self.frozen.or(stream).unwrap_or_else(Ts::now)
     }
 
+    /// A replay or a followed stream: nothing connects.
     pub fn is_replay(&self) -> bool {
-        self.frozen.is_some()
+        self.frozen.is_some() || self.stream.is_some()
     }
 
     /// Start watching one more connection.
@@ -208,14 +230,26 @@ impl Session {
     }
 
     /// Wait for events and take them (at most a batch). Cancel-safe, for
-    /// `select!`. False once the engine has gone.
+    /// `select!`. False once the engine has gone; a followed stream that
+    /// ended never returns (its end is its status).
     pub async fn receive(&mut self) -> bool {
-        self.events.recv_many(&mut self.batch, BATCH).await > 0
+        match &mut self.stream {
+            Some(stream) => {
+                stream.receive().await;
+                true
+            }
+            None => self.events.recv_many(&mut self.batch, BATCH).await > 0,
+        }
     }
 
     /// Apply what `receive` took to the model, log it, then hand it to
     /// `outputs`. An output's error (a closed stdout) ends the batch.
     pub fn apply(&mut self, outputs: &mut [&mut dyn Output]) -> io::Result<()> {
+        self.take_followed(outputs)?;
+        self.apply_batch(outputs)
+    }
+
+    fn apply_batch(&mut self, outputs: &mut [&mut dyn Output]) -> io::Result<()> {
         let mut batch = std::mem::take(&mut self.batch);
         for event in &batch {
             self.model.apply(event);

@@ -22,7 +22,7 @@ use crate::engine::spec::{default_name, parse_target};
 use crate::engine::{Command, ConnOptions, ConnSpec};
 use crate::event::{ConnId, Event, Ts};
 use crate::model::{Model, State, Summary};
-use crate::session::Output;
+use crate::session::{Output, StreamStatus};
 
 /// The label of a set of connections that is not a saved profile.
 pub const AD_HOC: &str = "ad hoc";
@@ -71,6 +71,15 @@ pub enum PromptKind {
     SaveAs,
     /// A text message for the inspected connection.
     Send,
+}
+
+/// What the screen shows: live connections, a recorded log, or a stream
+/// as it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    Live,
+    Replay,
+    Follow(StreamStatus),
 }
 
 /// A status line message: what just happened, or what went wrong.
@@ -122,8 +131,8 @@ pub struct App {
     pub defaults: ConnOptions,
     /// Connections whose certificates are not checked, shown in red.
     insecure: Vec<ConnId>,
-    /// A replay: nothing connects.
-    replay: bool,
+    /// A replay or a followed stream: nothing connects.
+    mode: Mode,
     quit: bool,
 }
 
@@ -145,18 +154,58 @@ impl App {
             drawn: Drawn::default(),
             defaults,
             insecure: Vec::new(),
-            replay: false,
+            mode: Mode::Live,
             quit: false,
         }
     }
 
     /// Show a recorded session: keys that would connect say why they do not.
     pub fn replaying(self) -> App {
-        App { replay: true, ..self }
+        App { mode: Mode::Replay, ..self }
+    }
+
+    /// Show a stream as it is written: nothing connects either.
+    pub fn following(self, status: StreamStatus) -> App {
+        App { mode: Mode::Follow(status), ..self }
     }
 
     pub fn is_replay(&self) -> bool {
-        self.replay
+        self.mode != Mode::Live
+    }
+
+    /// Whether the clock moves (countdowns tick): live, or a stream that runs.
+    pub fn clock_moves(&self) -> bool {
+        match &self.mode {
+            Mode::Live => true,
+            Mode::Replay => false,
+            Mode::Follow(status) => status.phase == crate::session::Phase::Running,
+        }
+    }
+
+    /// Where the followed stream stands now; its end is said once. True
+    /// when the screen changes.
+    pub fn stream_moved(&mut self, status: StreamStatus) -> bool {
+        let Mode::Follow(before) = &self.mode else { return false };
+        if *before == status {
+            return false;
+        }
+        if let Some(news) = super::following::news(&before.phase, &status) {
+            self.status = Some(Status { text: news, error: false });
+        }
+        // Reports are named after the session that wrote the stream, once known.
+        if let Some(label) = &status.label {
+            self.label = format!("{label} (followed)");
+        }
+        self.mode = Mode::Follow(status);
+        true
+    }
+
+    /// The header's title: the profile's name, or what is followed.
+    pub fn title(&self) -> std::borrow::Cow<'_, str> {
+        match &self.mode {
+            Mode::Follow(status) => super::following::title(status).into(),
+            _ => self.label.as_str().into(),
+        }
     }
 
     /// The session started a connection as `id`; `insecure`: without
@@ -312,7 +361,11 @@ impl App {
                 | Action::Inspect
         );
         if live_only && self.is_replay() {
-            self.say("this is a replay of a log: it shows what happened and connects nothing".into(), true);
+            let why = match self.mode {
+                Mode::Follow(_) => "this is a replay of a stream: it shows what happens and connects nothing",
+                _ => "this is a replay of a log: it shows what happened and connects nothing",
+            };
+            self.say(why.into(), true);
             return Vec::new();
         }
         let page = (self.drawn.table_rows_area.height as isize).max(1);
@@ -531,6 +584,16 @@ impl Output for App {
 
     fn on_end(&mut self, _: &Model, _: &Summary, _: Ts) -> io::Result<()> {
         Ok(())
+    }
+
+    /// A followed stream started over: its connections and services are
+    /// new, so no row, line or service stays chosen.
+    fn on_reset(&mut self, _: &Model) {
+        self.rows.selected = None;
+        self.rows.set_target(None);
+        self.rows.invalidate();
+        self.insecure.clear();
+        (self.history_cursor, self.panel_cursor, self.service_cursor) = (0, 0, 0);
     }
 }
 

@@ -4,12 +4,14 @@
 //! while something on screen moves (12 a second while a countdown runs, once
 //! a second for uptimes and the clock). Input never waits on the network,
 //! and the network never waits on the screen. A replay shows a log's model
-//! with the clock stopped at its end.
+//! with the clock stopped at its end; a followed stream (`replay -`,
+//! `replay --follow FILE`) is drained like the engine, on its own clock.
 
 pub mod app;
 mod columns;
 mod effects;
 pub mod endings;
+mod following;
 pub mod input;
 pub mod inspector;
 pub mod keys;
@@ -55,6 +57,8 @@ pub enum Source {
     Live { specs: Vec<ConnSpec>, log: Option<u64>, waves: WaveRules },
     /// A replayed log; `notes`: what it left out, said when the replay opens.
     Replay { session: Box<Session>, notes: Vec<String> },
+    /// A stream followed as it is written (`Session::follow`).
+    Follow { session: Box<Session> },
 }
 
 pub struct TuiOptions {
@@ -97,6 +101,12 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
             }
             *session
         }
+        Source::Follow { session } => {
+            if let Some(status) = session.stream_status() {
+                app = app.following(status);
+            }
+            *session
+        }
     };
     // Where it listens is said on the status line: stderr is the screen's.
     let (mut metrics, _serving) = match options.metrics.map(MetricsSetup::start).transpose()? {
@@ -119,6 +129,9 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     loop {
         for notice in session.take_notices() {
             app.say(notice, true);
+        }
+        if let Some(status) = session.stream_status() {
+            dirty |= app.stream_moved(status);
         }
         let now = Instant::now();
         if dirty && last_draw.is_none_or(|at| now >= at + FRAME) {

@@ -248,6 +248,38 @@ fn r_asks_for_a_report_and_a_replay_refuses_what_would_connect() {
 }
 
 #[test]
+fn a_followed_stream_refuses_what_would_connect_and_says_its_end_once() {
+    use crate::session::{Phase, StreamStatus};
+    let status = |phase| StreamStatus { origin: "stdin".into(), phase, label: Some("prod".into()) };
+    let mut ui = Ui::with(&["a"]);
+    ui.app =
+        App::new("stdin (followed)", ConnOptions::default(), Theme { color: false }).following(status(Phase::Waiting));
+    ui.refresh();
+    assert!(!ui.app.clock_moves(), "no event yet");
+    assert!(ui.press(KeyCode::Char('p')).is_empty());
+    assert!(ui.app.status.as_ref().unwrap().text.contains("a replay of a stream"), "{:?}", ui.app.status);
+    assert!(ui.app.stream_moved(status(Phase::Running)));
+    assert!(ui.app.clock_moves(), "countdowns tick while events come");
+    assert_eq!((ui.app.title(), ui.app.label.as_str()), ("following stdin (prod)".into(), "prod (followed)"));
+    assert!(!ui.app.stream_moved(status(Phase::Running)), "nothing new");
+    assert!(ui.app.stream_moved(status(Phase::Closed(None))));
+    assert!(!ui.app.clock_moves(), "the clock stands at the end");
+    assert!(ui.app.status.as_ref().unwrap().text.contains("the stream ended"), "{:?}", ui.app.status);
+    assert_eq!(ui.app.title(), "stdin (prod): the stream ended");
+}
+
+#[test]
+fn a_stream_that_starts_over_leaves_nothing_chosen() {
+    let mut ui = Ui::with(&["a", "b"]);
+    ui.press(KeyCode::Down);
+    assert!(ui.app.rows.selected.is_some());
+    ui.model = Model::default();
+    ui.app.on_reset(&ui.model);
+    ui.refresh();
+    assert_eq!((ui.app.rows.selected, ui.app.rows.order().len()), (None, 0));
+}
+
+#[test]
 fn ctrl_c_quits_even_from_a_prompt() {
     let mut ui = Ui::with(&["a"]);
     ui.press(KeyCode::Char('/'));

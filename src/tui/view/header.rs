@@ -68,7 +68,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, t: &Totals, now: Ts) {
     let count =
         |n: usize, label: &'static str, style| vec![Span::styled(n.to_string(), style), Span::raw(format!(" {label}"))];
     let mut spans =
-        vec![Span::styled(" wsmon", theme.title()), Span::raw(format!(" · {} · {all} conns: ", escape(&app.label)))];
+        vec![Span::styled(" wsmon", theme.title()), Span::raw(format!(" · {} · {all} conns: ", escape(&app.title())))];
     let parts = [
         count(t.open, "open", theme.state(Shown::Open)),
         count(t.silent, "silent", theme.state(Shown::Silent)),

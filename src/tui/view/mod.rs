@@ -96,8 +96,9 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model, now: Ts) -> Drawn {
         table_rows_area: table.rows_area,
         table_offset: table.offset,
         // The loop ticks faster while a countdown is on screen.
-        // A replay's clock stands still; a countdown at zero waits for the engine.
-        counting_down: glance.next_reconnect_ms.is_some_and(|ms| ms > 0) && !app.is_replay(),
+        // A replay's clock stands still (a followed stream's, once it ends or
+        // waits); a countdown at zero waits for the engine.
+        counting_down: glance.next_reconnect_ms.is_some_and(|ms| ms > 0) && app.clock_moves(),
         panel_area: panel.area,
         panel_targets: panel.targets,
         panel_offset: panel.offset,
