@@ -35,9 +35,16 @@ const NARROW_COLUMNS: [usize; 5] = [0, 1, 2, 3, 6];
 pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) {
     let theme = app.theme;
     let conn = app.rows.selected.and_then(|id| model.connection(id));
+    let via = app.rows.selected.and_then(|id| model.proxy(id)).map(|proxy| format!(" via {}", escape(proxy)));
     let title = match conn {
-        // The URL is on screen for whichever connection is selected.
-        Some(conn) => format!(" {} · {} · close history ({}) ", escape(&conn.name), escape(&conn.url), conn.closes),
+        // The URL (and its proxy) is on screen for whichever connection is selected.
+        Some(conn) => format!(
+            " {} · {}{} · close history ({}) ",
+            escape(&conn.name),
+            escape(&conn.url),
+            via.unwrap_or_default(),
+            conn.closes
+        ),
         None => " Close history ".into(),
     };
     let border = if app.focus == Focus::History { theme.title() } else { theme.dim() };
