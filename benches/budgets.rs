@@ -48,9 +48,9 @@ fn fleet() -> Vec<Event> {
     for conn in 0..CONNECTIONS {
         let name = format!("svc-{:02}-conn-{conn:05}", conn % 40);
         let url = format!("wss://svc-{:02}.example.com/feed", conn % 40);
-        events.push(event(0, conn, EventKind::Added { name, url, group: None }));
+        events.push(event(0, conn, EventKind::Added { name, url, group: None, proxy: None }));
         events.push(event(1, conn, EventKind::Connecting { attempt: 1 }));
-        events.push(event(5, conn, EventKind::Open { handshake_ms: 4, subprotocol: None }));
+        events.push(event(5, conn, EventKind::Open { handshake_ms: 4, subprotocol: None, via: None }));
         events.push(event(1_000, conn, EventKind::Rtt { rtt_ms: 0.4 }));
         if conn % 10 == 0 {
             events.push(event(50_000 + i64::from(conn), conn, restart(50_000)));
@@ -103,7 +103,7 @@ fn model_apply(c: &mut Criterion) {
                 rule: "restart".into(),
                 attention: Some(false),
             },
-            2 => EventKind::Open { handshake_ms: 3, subprotocol: None },
+            2 => EventKind::Open { handshake_ms: 3, subprotocol: None, via: None },
             3..=5 => EventKind::Rtt { rtt_ms: 0.5 },
             _ => EventKind::Traffic(Traffic { msgs_in: 1, bytes_in: 64, msgs_out: 0, bytes_out: 0 }),
         };

@@ -79,6 +79,8 @@ pub enum EventKind {
         /// The service it belongs to, when a profile names one (else the
         /// model groups it by endpoint).
         group: Option<String>,
+        /// The proxy it goes through, credentials masked; None: direct.
+        proxy: Option<String>,
     },
     Connecting {
         attempt: u32,
@@ -86,6 +88,8 @@ pub enum EventKind {
     Open {
         handshake_ms: u64,
         subprotocol: Option<String>,
+        /// The proxy hop, when it went through one.
+        via: Option<Via>,
     },
     Closed(CloseRecord),
     HandshakeFailed(HandshakeFailure),
@@ -123,6 +127,15 @@ pub enum EventKind {
     SilenceEnded {
         silent_ms: u64,
     },
+}
+
+/// The proxy an open went through and how long its tunnel took (from
+/// the start of the try: the proxy's DNS, TCP and CONNECT or SOCKS5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    /// The proxy's URL with its password as `***`.
+    pub proxy: String,
+    pub tunnel_ms: u64,
 }
 
 /// RTT samples of one connection over a while, in milliseconds. `last_ms`

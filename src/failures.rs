@@ -23,6 +23,22 @@ pub fn explain(stage: Stage, http_status: Option<u16>) -> FailureExplanation {
             "The TLS handshake failed: an untrusted or expired certificate, a name mismatch, or a protocol the server refuses.",
             "Check the certificate chain and name; a private CA goes in --ca-file (or tls.ca_file).",
         ),
+        (Stage::Proxy, Some(401 | 407)) => (
+            "The proxy refused the tunnel: its credentials are missing or wrong (HTTP 407 Proxy Authentication Required).",
+            "Check the user and password in the proxy URL (--proxy, a profile's proxy, or the *_proxy variable) and the variable they expand (${PROXY_PASS}).",
+        ),
+        (Stage::Proxy, Some(500..=599)) => (
+            "The proxy could not reach the server (refused, unreachable, timed out), or failed itself (5xx).",
+            "Check that the server is up and that the proxy may reach it; during a deploy it comes back on its own.",
+        ),
+        (Stage::Proxy, Some(_)) => (
+            "The proxy refused the tunnel (HTTP CONNECT): its rules forbid this host or port, or it took the request as malformed.",
+            "Read the detail; check the proxy's rules for this host and port (CONNECT is often allowed to 443 only).",
+        ),
+        (Stage::Proxy, None) => (
+            "The proxy could not be reached, closed the connection, answered something other than HTTP, or (SOCKS5) refused the user, the password or the request.",
+            "Read the detail: check the proxy's address and port, its credentials, and that it speaks the URL's scheme (http://, socks5://, socks5h://).",
+        ),
         (Stage::Timeout, _) => (
             "A stage of the connection took longer than --connect-timeout.",
             "Check the network path and the server's load; raise --connect-timeout if it is slow by design.",
@@ -53,16 +69,18 @@ pub fn explain(stage: Stage, http_status: Option<u16>) -> FailureExplanation {
     };
     let title = match (stage, http_status) {
         (Stage::Http, Some(status)) => format!("HTTP {status}"),
+        (Stage::Proxy, Some(status)) => format!("proxy HTTP {status}"),
         _ => format!("{} failure", stage.as_str()),
     };
     FailureExplanation { title, meaning, action }
 }
 
 /// A failed try in a few characters, for a row or a history line:
-/// "HTTP 401", "tcp failed".
+/// "HTTP 401", "tcp failed", "proxy 407".
 pub fn short(stage: Stage, http_status: Option<u16>) -> String {
     match (stage, http_status) {
         (Stage::Http, Some(status)) => format!("HTTP {status}"),
+        (Stage::Proxy, Some(status)) => format!("proxy {status}"),
         (stage, _) => format!("{} failed", stage.as_str()),
     }
 }

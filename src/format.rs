@@ -117,6 +117,13 @@ pub fn rtt(ms: f64) -> String {
     if ms < 10.0 { format!("{ms:.1}ms") } else { format!("{ms:.0}ms") }
 }
 
+/// "3 via http://u:***@proxy:3128, 1 via socks5h://…": connections per proxy.
+pub fn proxies_text(proxies: &std::collections::BTreeMap<String, u32>) -> String {
+    let each: Vec<_> =
+        proxies.iter().map(|(proxy, count)| format!("{count} via {}", crate::text::escape(proxy))).collect();
+    each.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,14 +83,18 @@ mod tests {
             })
         };
         for (conn, name) in ["api", "chat", "feed"].into_iter().enumerate() {
-            apply(0, conn as u32, EventKind::Added { name: name.into(), url: "ws://h/".into(), group: None });
-            apply(0, conn as u32, EventKind::Open { handshake_ms: 1, subprotocol: None });
+            apply(
+                0,
+                conn as u32,
+                EventKind::Added { name: name.into(), url: "ws://h/".into(), group: None, proxy: None },
+            );
+            apply(0, conn as u32, EventKind::Open { handshake_ms: 1, subprotocol: None, via: None });
         }
         apply(1_000, 0, close(1012, None));
-        apply(4_000, 0, EventKind::Open { handshake_ms: 1, subprotocol: None }); // back after 3 s
+        apply(4_000, 0, EventKind::Open { handshake_ms: 1, subprotocol: None, via: None }); // back after 3 s
         apply(2_000, 1, close(1002, Some(Cause::PeerReported))); // down since 2 s
         apply(5_000, 2, close(1012, None));
-        apply(5_500, 2, EventKind::Open { handshake_ms: 1, subprotocol: None }); // back after 0.5 s
+        apply(5_500, 2, EventKind::Open { handshake_ms: 1, subprotocol: None, via: None }); // back after 0.5 s
         apply(9_900, 0, close(1012, None)); // down again, not for long yet: the 3 s still count
         model
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::event::Ts;
-use crate::format::{duration_ms, maybe_ms, wave_problems, wave_services};
+use crate::format::{duration_ms, maybe_ms, proxies_text, wave_problems, wave_services};
 use crate::model::{Percentiles, Summary, WaveSummary};
 use crate::text::escape;
 
@@ -93,6 +93,9 @@ impl Report {
             s.closes,
             s.handshake_failures
         ));
+        if !s.proxies.is_empty() {
+            out.push_str(&format!("Through proxies: {}\n", cell(&proxies_text(&s.proxies))));
+        }
         for note in &self.notes {
             out.push_str(&format!("\n> Note: {}\n", escape(note)));
         }
@@ -248,13 +251,13 @@ mod tests {
     /// search node shed load; a name tries to break the table.
     fn report() -> Report {
         let mut model = Model::default();
-        let open = EventKind::Open { handshake_ms: 1, subprotocol: None };
+        let open = EventKind::Open { handshake_ms: 1, subprotocol: None, via: None };
         let names = ["api-1", "api-2", "proxy", "search|eu"];
         for (n, name) in names.iter().enumerate() {
             model.apply(&event(
                 0,
                 n as u32,
-                EventKind::Added { name: name.to_string(), url: "ws://h/".into(), group: None },
+                EventKind::Added { name: name.to_string(), url: "ws://h/".into(), group: None, proxy: None },
             ));
             model.apply(&event(0, n as u32, open.clone()));
         }

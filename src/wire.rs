@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::ser::Formatter;
 
 use crate::close::{Cause, Class, Initiator, Stage};
-use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, RttSummary, Traffic, Ts};
+use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, RttSummary, Traffic, Ts, Via};
 use crate::model::{Summary, WaveRules};
 use crate::text::is_hostile;
 
@@ -40,6 +40,12 @@ enum Body {
     Open {
         handshake_ms: u64,
         subprotocol: Option<String>,
+        /// The proxy it went through (password as `***`); absent: direct.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proxy: Option<String>,
+        /// Part of `handshake_ms`: until the proxy's tunnel was up.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proxy_ms: Option<u64>,
     },
     Closed {
         code: u16,
@@ -92,6 +98,9 @@ enum Body {
         /// `--shard K/N`: the part of a profile the session watched.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         shard: Option<String>,
+        /// Connection → the proxy it goes through (password as `***`).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        proxies: BTreeMap<String, String>,
     },
     /// Session logs only: lines a capped log left out (see `recording`).
     LogGap {
@@ -121,7 +130,10 @@ impl Body {
         Some(match kind.clone() {
             EventKind::Added { .. } => return None,
             EventKind::Connecting { attempt } => Body::Connecting { attempt },
-            EventKind::Open { handshake_ms, subprotocol } => Body::Open { handshake_ms, subprotocol },
+            EventKind::Open { handshake_ms, subprotocol, via } => {
+                let (proxy, proxy_ms) = via.map_or((None, None), |via| (Some(via.proxy), Some(via.tunnel_ms)));
+                Body::Open { handshake_ms, subprotocol, proxy, proxy_ms }
+            }
             EventKind::Closed(CloseRecord { code, reason, initiator, class, cause, detail, connected_ms }) => {
                 Body::Closed { code, reason, initiator, class, cause, detail, connected_ms }
             }
@@ -150,7 +162,10 @@ impl Body {
     fn into_kind(self) -> Option<EventKind> {
         Some(match self {
             Body::Connecting { attempt } => EventKind::Connecting { attempt },
-            Body::Open { handshake_ms, subprotocol } => EventKind::Open { handshake_ms, subprotocol },
+            Body::Open { handshake_ms, subprotocol, proxy, proxy_ms } => {
+                let via = proxy.map(|proxy| Via { proxy, tunnel_ms: proxy_ms.unwrap_or_default() });
+                EventKind::Open { handshake_ms, subprotocol, via }
+            }
             Body::Closed { code, reason, initiator, class, cause, detail, connected_ms } => {
                 EventKind::Closed(CloseRecord { code, reason, initiator, class, cause, detail, connected_ms })
             }
@@ -231,6 +246,8 @@ pub struct SessionHeader {
     pub groups: BTreeMap<String, String>,
     /// "2/3" with `--shard 2/3`.
     pub shard: Option<String>,
+    /// Connection → the proxy it goes through (password as `***`).
+    pub proxies: BTreeMap<String, String>,
 }
 
 /// A session log's first line.
@@ -242,6 +259,7 @@ pub fn encode_session(header: &SessionHeader, at: Ts) -> String {
         wave_ceiling_ms: ceiling_ms,
         groups: header.groups.clone(),
         shard: header.shard.clone(),
+        proxies: header.proxies.clone(),
     };
     encode(&Line { ts: at.rfc3339(), conn: SUMMARY_CONN.into(), url: SUMMARY_CONN.into(), body })
 }
@@ -341,6 +359,8 @@ pub struct Replayer {
     ids: HashMap<String, ConnId>,
     /// From a session log's first line: connection → its profile's service.
     groups: BTreeMap<String, String>,
+    /// From a session log's first line: connection → its proxy.
+    proxies: BTreeMap<String, String>,
 }
 
 impl Replayer {
@@ -349,11 +369,12 @@ impl Replayer {
         let at = parse_ts(&line.ts)?;
         let kind = match line.body {
             Body::Summary(summary) => return Ok(Decoded::Summary { at, summary }),
-            Body::Session { label, wave_quiet_ms, wave_ceiling_ms, groups, shard } => {
+            Body::Session { label, wave_quiet_ms, wave_ceiling_ms, groups, shard, proxies } => {
                 let waves = WaveRules { quiet_ms: wave_quiet_ms, ceiling_ms: wave_ceiling_ms };
                 // The connections it names are added to their services.
                 self.groups = groups.clone();
-                return Ok(Decoded::Session(SessionHeader { label, waves, groups, shard }));
+                self.proxies = proxies.clone();
+                return Ok(Decoded::Session(SessionHeader { label, waves, groups, shard, proxies }));
             }
             Body::LogGap { from, lines, bytes, cap_bytes } => {
                 return Ok(Decoded::Gap(LogGap { from: parse_ts(&from)?, to: at, lines, bytes, cap_bytes }));
@@ -364,10 +385,11 @@ impl Replayer {
         let next = ConnId(self.ids.len() as u32);
         let conn = *self.ids.entry(line.conn.clone()).or_insert_with(|| {
             let group = self.groups.get(&line.conn).cloned();
+            let proxy = self.proxies.get(&line.conn).cloned();
             events.push(Event {
                 at,
                 conn: next,
-                kind: EventKind::Added { name: line.conn.clone(), url: line.url, group },
+                kind: EventKind::Added { name: line.conn.clone(), url: line.url, group, proxy },
             });
             next
         });
@@ -459,7 +481,7 @@ mod tests {
     fn every_event_kind_survives_a_round_trip() {
         let kinds = [
             EventKind::Connecting { attempt: 2 },
-            EventKind::Open { handshake_ms: 12, subprotocol: Some("graphql-ws".into()) },
+            EventKind::Open { handshake_ms: 12, subprotocol: Some("graphql-ws".into()), via: None },
             closed("bye").kind,
             EventKind::HandshakeFailed(HandshakeFailure { stage: Stage::Tcp, http_status: None, detail: "x".into() }),
             EventKind::ReconnectScheduled {
@@ -492,7 +514,7 @@ mod tests {
         model.apply(&Event {
             at: Ts(0),
             conn: ConnId(0),
-            kind: EventKind::Added { name: "a".into(), url: "u".into(), group: None },
+            kind: EventKind::Added { name: "a".into(), url: "u".into(), group: None, proxy: None },
         });
         model.apply(&closed("bye"));
         let summary = model.summary(Ts(1_795_000_001_000));
@@ -514,10 +536,37 @@ mod tests {
             waves: WaveRules { quiet_ms: 500, ceiling_ms: 15_000 },
             groups,
             shard: Some("2/3".into()),
+            proxies: BTreeMap::from([("api-1".to_string(), "http://u:***@proxy:3128".to_string())]),
         };
         let line = encode_session(&header, Ts(0));
         assert!(line.contains(r#""event":"session","label":"demo (seed 7)","wave_quiet_ms":500"#), "{line}");
-        assert_eq!(Replayer::default().decode(&line).unwrap(), Decoded::Session(header));
+        assert!(line.contains(r#""proxies":{"api-1":"http://u:***@proxy:3128"}"#), "{line}");
+        let mut replayer = Replayer::default();
+        assert_eq!(replayer.decode(&line).unwrap(), Decoded::Session(header));
+        // The connections it names are added with their proxy.
+        let open = r#"{"ts":"2026-01-01T00:00:00.000Z","conn":"api-1","url":"ws://h/","event":"open","handshake_ms":9,"subprotocol":null,"proxy":"http://u:***@proxy:3128","proxy_ms":4}"#;
+        let Decoded::Events(events) = replayer.decode(open).unwrap() else { panic!("events") };
+        assert!(
+            matches!(&events[0].kind, EventKind::Added { proxy: Some(proxy), .. } if proxy == "http://u:***@proxy:3128")
+        );
+        let via = Some(Via { proxy: "http://u:***@proxy:3128".into(), tunnel_ms: 4 });
+        assert_eq!(events[1].kind, EventKind::Open { handshake_ms: 9, subprotocol: None, via });
+    }
+
+    #[test]
+    fn an_open_through_a_proxy_names_it_and_a_direct_one_does_not() {
+        let at = Ts(1_795_000_000_123);
+        let direct =
+            Event { at, conn: ConnId(0), kind: EventKind::Open { handshake_ms: 5, subprotocol: None, via: None } };
+        let line = encode_event(&direct, "a", "ws://h/").unwrap();
+        assert!(!line.contains("proxy"), "{line}");
+        let via = Some(Via { proxy: "socks5h://h:1080".into(), tunnel_ms: 2 });
+        let proxied = Event { at, conn: ConnId(0), kind: EventKind::Open { handshake_ms: 5, subprotocol: None, via } };
+        let line = encode_event(&proxied, "a", "ws://h/").unwrap();
+        assert!(
+            line.ends_with(r#""handshake_ms":5,"subprotocol":null,"proxy":"socks5h://h:1080","proxy_ms":2}"#),
+            "{line}"
+        );
     }
 
     #[test]

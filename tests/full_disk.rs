@@ -102,8 +102,12 @@ fn a_full_disk_loses_no_session_log() {
         recorder.record(&model, &event, None)?;
         recorder.flush(&model, Ts(ms))
     };
-    write(&mut recorder, 0, EventKind::Added { name: "c".into(), url: "ws://127.0.0.1:1/".into(), group: None })
-        .unwrap();
+    write(
+        &mut recorder,
+        0,
+        EventKind::Added { name: "c".into(), url: "ws://127.0.0.1:1/".into(), group: None, proxy: None },
+    )
+    .unwrap();
     let mut ms = 0;
     // Up to just under the cap (about 100 bytes a line).
     while std::fs::metadata(recorder.path()).unwrap().len() < MIN_CAP - 2_048 {

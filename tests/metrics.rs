@@ -32,7 +32,7 @@ const CAUSES: [&str; 11] = [
     "peer_reported",
     "other",
 ];
-const STAGES: [&str; 5] = ["dns", "tcp", "tls", "http", "timeout"];
+const STAGES: [&str; 6] = ["dns", "tcp", "proxy", "tls", "http", "timeout"];
 const RULES: [&str; 6] = ["restart", "try_again_later", "normal", "transport", "protocol", "rejected"];
 
 /// Start `wsmon ARGS` and learn where it serves metrics.

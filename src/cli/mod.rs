@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::close::Class;
 use crate::engine::ConnOptions;
+use crate::engine::proxy::{Proxy, mask_all};
 use crate::engine::spec::{parse_header, parse_subprotocol, parse_target};
 use crate::format::parse_duration;
 use crate::profile::{ProfileError, Store};
@@ -225,7 +227,7 @@ pub struct ConnectionArgs {
     /// A pong later than this fails the connection (1006, ping timeout). [default: 10s]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     ping_timeout: Option<Duration>,
-    /// Limit for each connect stage: DNS, TCP, TLS, HTTP upgrade. [default: 10s]
+    /// Limit for each connect stage: DNS, TCP (or the proxy), TLS, HTTP upgrade. [default: 10s]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     connect_timeout: Option<Duration>,
     /// An open connection that receives no message for this long is shown
@@ -241,6 +243,16 @@ pub struct ConnectionArgs {
     /// Accept any server certificate. For test fleets only: shown in red.
     #[arg(long)]
     insecure: bool,
+    /// Connect through this proxy: http://[user:password@]host:port (HTTP
+    /// CONNECT), socks5://… or socks5h://… (the proxy resolves names).
+    /// ${VAR} may stand for the user or password. [default: the
+    /// environment's, as curl reads it: http_proxy, https_proxy, all_proxy,
+    /// no_proxy]
+    #[arg(long, value_name = "URL", value_parser = parse_proxy, conflicts_with = "no_proxy")]
+    proxy: Option<Arc<Proxy>>,
+    /// Connect directly: no proxy from the environment (or a profile).
+    #[arg(long)]
+    no_proxy: bool,
 }
 
 impl ConnectionArgs {
@@ -273,7 +285,18 @@ impl ConnectionArgs {
         if self.insecure {
             options.tls.insecure = true;
         }
+        if let Some(proxy) = &self.proxy {
+            options.proxy = Some(Arc::clone(proxy));
+        }
+        if self.no_proxy {
+            options.proxy = Some(Arc::new(Proxy::Direct));
+        }
     }
+}
+
+/// `--proxy URL`; "" for none. Errors show the password as `***`.
+fn parse_proxy(text: &str) -> Result<Arc<Proxy>, String> {
+    Proxy::parse(text).map(Arc::new)
 }
 
 fn parse_code(text: &str) -> Result<u16, String> {
@@ -340,6 +363,8 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     for arg in std::env::args().skip(1).filter(|arg| arg.chars().any(crate::text::is_hostile)) {
         text = text.replace(&arg, &crate::text::escape(&arg));
     }
+    // A proxy URL quoted back (a bad --proxy) shows no password.
+    let text = mask_all(&text);
     crate::tell!("{}", text.trim_end());
     ExitCode::from(error.exit_code() as u8)
 }

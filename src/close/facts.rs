@@ -22,11 +22,11 @@ pub enum RuleKind {
     TryAgainLater,
     /// 1000, 1005, 1011, 1014, 3000–3999.
     Normal,
-    /// 1006, refused, DNS, timeouts, HTTP 5xx.
+    /// 1006, refused, DNS, timeouts, HTTP 5xx (a proxy's too), a proxy unreachable.
     Transport,
     /// 1002, 1003, 1007–1010, private and invalid codes, a broken upgrade.
     Protocol,
-    /// HTTP 4xx and other refusals, TLS failures.
+    /// HTTP 4xx and other refusals (a proxy's 407 too), TLS failures.
     Rejected,
 }
 
@@ -62,6 +62,12 @@ impl RuleKind {
         match (stage, http_status) {
             (Stage::Dns | Stage::Tcp | Stage::Timeout, _) => RuleKind::Transport,
             (Stage::Tls, _) => RuleKind::Rejected,
+            // The proxy could not reach the server, or failed itself (5xx);
+            // or it was unreachable, closed, or a SOCKS5 proxy refused (no
+            // status to tell): retried like a refused TCP connection.
+            (Stage::Proxy, Some(500..=599) | None) => RuleKind::Transport,
+            // 407 (credentials), 403 (the proxy's rules) and other refusals.
+            (Stage::Proxy, Some(_)) => RuleKind::Rejected,
             (Stage::Http, Some(500..=599)) => RuleKind::Transport,
             // A 101 with a wrong accept key, or no parsable response: a broken server or proxy.
             (Stage::Http, Some(101) | None) => RuleKind::Protocol,
@@ -214,6 +220,10 @@ mod tests {
             (Stage::Http, Some(101), RuleKind::Protocol),
             (Stage::Http, Some(401), RuleKind::Rejected),
             (Stage::Tls, None, RuleKind::Rejected),
+            (Stage::Proxy, None, RuleKind::Transport),
+            (Stage::Proxy, Some(502), RuleKind::Transport),
+            (Stage::Proxy, Some(407), RuleKind::Rejected),
+            (Stage::Proxy, Some(403), RuleKind::Rejected),
         ];
         for (stage, status, kind) in cases {
             assert_eq!(RuleKind::for_handshake(stage, status), kind, "{stage:?} {status:?}");

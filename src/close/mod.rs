@@ -180,18 +180,21 @@ impl Cause {
 pub enum Stage {
     Dns,
     Tcp,
+    /// The proxy: unreachable, refusing the tunnel, or answering garbage.
+    Proxy,
     Tls,
     Http,
     Timeout,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::Dns, Stage::Tcp, Stage::Tls, Stage::Http, Stage::Timeout];
+    pub const ALL: [Stage; 6] = [Stage::Dns, Stage::Tcp, Stage::Proxy, Stage::Tls, Stage::Http, Stage::Timeout];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Dns => "dns",
             Stage::Tcp => "tcp",
+            Stage::Proxy => "proxy",
             Stage::Tls => "tls",
             Stage::Http => "http",
             Stage::Timeout => "timeout",

@@ -61,6 +61,8 @@ impl Fleet {
             stability_window: defaults.stability_window.div_f64(options.speed),
             // Round-trip times on screen within seconds of the start.
             ping_interval: Some(DEMO_PING_INTERVAL),
+            // The fleet is in this process: a proxy in the environment has no part in it.
+            proxy: Some(std::sync::Arc::new(crate::engine::proxy::Proxy::Direct)),
             ..defaults
         };
         let spec = |name: String, url: String| ConnSpec {

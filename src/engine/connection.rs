@@ -109,6 +109,7 @@ impl Connection {
                 self.events.emit(EventKind::Open {
                     handshake_ms: opened.handshake.as_millis() as u64,
                     subprotocol: opened.subprotocol,
+                    via: opened.via,
                 });
                 self.attempt = 0;
                 Ok(opened.socket)

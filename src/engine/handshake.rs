@@ -1,5 +1,6 @@
-//! Opening a connection, one stage at a time (DNS, TCP, TLS, HTTP upgrade),
-//! each under the connect timeout, so a failure names the stage it failed in.
+//! Opening a connection, one stage at a time (DNS, TCP, TLS, HTTP upgrade;
+//! through a proxy, its tunnel instead of DNS and TCP), each under the
+//! connect timeout, so a failure names the stage it failed in.
 //!
 //! The caller runs this in its own boxed future: the state of a handshake is
 //! freed once the socket is open instead of living as long as the connection.
@@ -20,9 +21,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::classify;
 use super::observe::{MAX_CONTROL_FRAME, Observed, StatusSeen};
+use super::proxy;
 use super::spec::{ConnOptions, ConnSpec, expand_env, parse_subprotocol};
 use crate::close::Stage;
-use crate::event::HandshakeFailure;
+use crate::event::{HandshakeFailure, Via};
 
 /// An open WebSocket, with the frame observer under it.
 pub type Socket = WebSocketStream<Observed<Transport>>;
@@ -43,6 +45,8 @@ pub struct Opened {
     pub socket: Socket,
     pub subprotocol: Option<String>,
     pub handshake: Duration,
+    /// The proxy it went through, and how long its tunnel took.
+    pub via: Option<Via>,
 }
 
 pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
@@ -51,19 +55,18 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
     let host = spec.url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
     let port = spec.url.port_or_known_default().unwrap_or(80);
 
-    let addresses = staged(limit, "DNS lookup", tokio::net::lookup_host((host.as_str(), port)))
-        .await?
-        .map_err(|error| fail(Stage::Dns, format!("cannot resolve {host}: {error}")))?
-        .collect::<Vec<_>>();
-    if addresses.is_empty() {
-        return Err(fail(Stage::Dns, format!("{host} resolved to no address")));
-    }
-
-    let tcp = connect_any(&addresses, limit).await?;
-    // Small frames (pings, short messages) should leave at once.
-    let _ = tcp.set_nodelay(true);
+    // Boxed: a route's strings stay off the handshake's future.
+    let route = proxy::route(spec).map_err(|error| fail(Stage::Proxy, error))?.map(Box::new);
+    let (tcp, via) = match route {
+        None => (connect_direct(&host, port, limit).await?, None),
+        Some(route) => {
+            let tcp = Box::pin(proxy::connect::tunnel(&route.proxy, &host, port, limit)).await?;
+            (tcp, Some(Via { proxy: route.proxy.shown(), tunnel_ms: started.elapsed().as_millis() as u64 }))
+        }
+    };
 
     let transport = if spec.url.scheme() == "wss" {
+        // Through a proxy too: TLS runs inside the tunnel, named for the server.
         let name = ServerName::try_from(host.clone())
             .map_err(|error| fail(Stage::Tls, format!("'{host}' is not a valid TLS server name: {error}")))?;
         let connector = super::tls::connector(&spec.options.tls).map_err(|detail| fail(Stage::Tls, detail))?;
@@ -91,7 +94,22 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
         .headers()
         .get("sec-websocket-protocol")
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    Ok(Opened { socket, subprotocol, handshake: started.elapsed() })
+    Ok(Opened { socket, subprotocol, handshake: started.elapsed(), via })
+}
+
+/// DNS, then TCP to the first address that takes it.
+async fn connect_direct(host: &str, port: u16, limit: Duration) -> Result<TcpStream, HandshakeFailure> {
+    let addresses = staged(limit, "DNS lookup", tokio::net::lookup_host((host, port)))
+        .await?
+        .map_err(|error| fail(Stage::Dns, format!("cannot resolve {host}: {error}")))?
+        .collect::<Vec<_>>();
+    if addresses.is_empty() {
+        return Err(fail(Stage::Dns, format!("{host} resolved to no address")));
+    }
+    let tcp = connect_any(&addresses, limit).await?;
+    // Small frames (pings, short messages) should leave at once.
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
 }
 
 /// tungstenite's settings for a connection: limits on what the peer may
@@ -169,7 +187,11 @@ fn build_request(
 }
 
 /// Run one stage under the connect timeout; a timeout is its own stage.
-async fn staged<T>(limit: Duration, what: &str, stage: impl Future<Output = T>) -> Result<T, HandshakeFailure> {
+pub(super) async fn staged<T>(
+    limit: Duration,
+    what: &str,
+    stage: impl Future<Output = T>,
+) -> Result<T, HandshakeFailure> {
     tokio::time::timeout(limit, stage).await.map_err(|_| {
         fail(
             Stage::Timeout,
@@ -178,11 +200,11 @@ async fn staged<T>(limit: Duration, what: &str, stage: impl Future<Output = T>) 
     })
 }
 
-fn fail(stage: Stage, detail: String) -> HandshakeFailure {
+pub(super) fn fail(stage: Stage, detail: String) -> HandshakeFailure {
     HandshakeFailure { stage, http_status: None, detail }
 }
 
-fn describe_io(error: &io::Error) -> String {
+pub(super) fn describe_io(error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => "connection refused".into(),
         _ => error.to_string(),

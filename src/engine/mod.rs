@@ -9,6 +9,7 @@ mod inbox;
 pub mod inspect;
 mod observe;
 pub mod policy;
+pub mod proxy;
 mod secrets;
 pub mod spec;
 pub mod tls;
@@ -49,7 +50,8 @@ impl Engine {
         let spec = spec.into();
         let id = ConnId(self.commands.len() as u32);
         let group = spec.options.group.clone();
-        let added = EventKind::Added { name: spec.name.clone(), url: spec.url.to_string(), group };
+        let proxy = proxy::shown(&spec);
+        let added = EventKind::Added { name: spec.name.clone(), url: spec.url.to_string(), group, proxy };
         // The receiver may be gone while the app exits; then nobody is listening.
         let _ = self.events.send(Event { at: Ts::now(), conn: id, kind: added });
         let (commands, receiver) = inbox::inbox();

@@ -324,6 +324,10 @@ mod tests {
             (failed(Stage::Http, Some(403)), (30_000, 30_000), "rejected"),
             (failed(Stage::Http, Some(404)), (30_000, 30_000), "rejected"),
             (failed(Stage::Http, Some(101)), (10_000, 10_000), "protocol"),
+            (failed(Stage::Proxy, None), (0, 5_000), "transport"),
+            (failed(Stage::Proxy, Some(502)), (0, 5_000), "transport"),
+            (failed(Stage::Proxy, Some(407)), (30_000, 30_000), "rejected"),
+            (failed(Stage::Proxy, Some(403)), (30_000, 30_000), "rejected"),
         ];
         for (failure, bounds, rule) in table {
             let (low, high, name, _) = first_delay_bounds(Ending::HandshakeFailed(&failure));

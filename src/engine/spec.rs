@@ -8,6 +8,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
 use super::policy::Rules;
+use super::proxy::ProxySetting;
 use super::tls::TlsOptions;
 
 /// One connection to monitor.
@@ -29,7 +30,7 @@ pub struct ConnOptions {
     /// None: no pings.
     pub ping_interval: Option<Duration>,
     pub ping_timeout: Duration,
-    /// Bounds each handshake stage (DNS, TCP, TLS, HTTP) separately.
+    /// Bounds each handshake stage (DNS, TCP or the proxy's steps, TLS, HTTP) separately.
     pub connect_timeout: Duration,
     /// An open that lasts this long resets the reconnect backoff.
     pub stability_window: Duration,
@@ -45,6 +46,9 @@ pub struct ConnOptions {
     /// An open connection that receives no message for this long is
     /// silent (a feed that stopped while pings still answer). None: never.
     pub expect_message_within: Option<Duration>,
+    /// `--proxy` or a profile's `proxy`; None: the environment's, by
+    /// curl's rules (`proxy::env`).
+    pub proxy: ProxySetting,
 }
 
 impl Default for ConnOptions {
@@ -64,6 +68,7 @@ impl Default for ConnOptions {
             delay_divisor: 1.0,
             group: None,
             expect_message_within: None,
+            proxy: None,
         }
     }
 }

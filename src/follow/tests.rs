@@ -112,7 +112,7 @@ async fn a_session_log_cut_to_its_cap_is_followed_on_counting_each_line_once() {
     let header = SessionHeader { label: "capped".into(), ..Default::default() };
     let mut log = Recorder::start_in(dir.path(), &header, Ts(1_795_000_000_000), MIN_CAP).unwrap();
     let mut model = Model::default();
-    let added = EventKind::Added { name: "api-1".into(), url: "ws://127.0.0.1:9/".into(), group: None };
+    let added = EventKind::Added { name: "api-1".into(), url: "ws://127.0.0.1:9/".into(), group: None, proxy: None };
     model.apply(&Event { at: Ts(1_795_000_000_000), conn: ConnId(0), kind: added });
     log.flush(&model, Ts(1_795_000_000_000)).unwrap();
     let mut messages = start(&Origin::File(log.path().to_path_buf())).unwrap();

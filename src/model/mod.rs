@@ -37,6 +37,10 @@ pub struct Model {
     first_event: Option<Ts>,
     /// `--shard K/N`: the part of a profile watched, for the summary.
     shard: Option<String>,
+    /// The proxy of each connection that goes through one (password as
+    /// `***`). Beside the connections, not in them: a direct connection
+    /// costs nothing here.
+    proxies: std::collections::BTreeMap<ConnId, Box<str>>,
 }
 
 impl Model {
@@ -57,9 +61,20 @@ impl Model {
     pub fn apply(&mut self, event: &Event) {
         let at = event.at;
         let id = event.conn;
-        if let EventKind::Added { name, url, group } = &event.kind {
+        if let EventKind::Added { name, url, group, proxy } = &event.kind {
             self.add(id, name, url, group.as_deref());
+            match proxy {
+                Some(proxy) => self.proxies.insert(id, proxy.as_str().into()),
+                None => self.proxies.remove(&id),
+            };
             return;
+        }
+        // A log without a session line (`watch --json`) names the proxy on `open`.
+        if let EventKind::Open { via: Some(via), .. } = &event.kind
+            && id.index() < self.connections.len()
+            && !self.proxies.contains_key(&id)
+        {
+            self.proxies.insert(id, via.proxy.as_str().into());
         }
         // `Added` is internal (a log does not carry it), so the span starts
         // at the first event a log would show.
@@ -170,6 +185,22 @@ impl Model {
             None => self.groups.join(url, name),
         };
         self.connections[id.index()] = conn;
+    }
+
+    /// The proxy a connection goes through, credentials masked.
+    pub fn proxy(&self, id: ConnId) -> Option<&str> {
+        self.proxies.get(&id).map(|proxy| &**proxy)
+    }
+
+    /// Every proxy in use → how many connections go through it.
+    pub fn proxies(&self) -> std::collections::BTreeMap<String, u32> {
+        let mut counts = std::collections::BTreeMap::new();
+        for (id, proxy) in &self.proxies {
+            if self.connection(*id).is_some_and(|conn| conn.state != State::Removed) {
+                *counts.entry(proxy.to_string()).or_insert(0) += 1;
+            }
+        }
+        counts
     }
 
     pub fn connections(&self) -> &[Connection] {

@@ -45,6 +45,10 @@ pub struct Summary {
     /// The gates of `watch` that tripped (`--fail-on`, `--max-recovery`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tripped: Vec<Tripped>,
+    /// Proxies in use (password as `***`) → how many connections go
+    /// through each; absent when every connection goes direct.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxies: BTreeMap<String, u32>,
 }
 
 /// Round trips of every ping answered. The mean is to the microsecond: a
@@ -254,6 +258,7 @@ impl Model {
             traffic: totals.traffic,
             rtt: RttFigures::of(&totals.rtt),
             tripped: Vec::new(),
+            proxies: self.proxies(),
         }
     }
 }

@@ -13,8 +13,12 @@ impl Script {
     fn new(names: &[&str]) -> Script {
         let mut model = Model::default();
         for (i, name) in names.iter().enumerate() {
-            let kind =
-                EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i), group: None };
+            let kind = EventKind::Added {
+                name: name.to_string(),
+                url: format!("ws://127.0.0.1:{}/", 9000 + i),
+                group: None,
+                proxy: None,
+            };
             model.apply(&Event { at: Ts(0), conn: ConnId(i as u32), kind });
         }
         Script { model }
@@ -26,7 +30,7 @@ impl Script {
     }
 
     fn open(&mut self, ms: i64, conn: u32) -> &mut Script {
-        self.at(ms, conn, EventKind::Open { handshake_ms: 3, subprotocol: None })
+        self.at(ms, conn, EventKind::Open { handshake_ms: 3, subprotocol: None, via: None })
     }
 
     fn closed(&mut self, ms: i64, conn: u32, code: u16, initiator: Initiator, cause: Option<Cause>) -> &mut Script {

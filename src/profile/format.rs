@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::Error as _;
@@ -13,6 +14,7 @@ use url::Url;
 
 use crate::close::Class;
 use crate::engine::policy::{DelayRange, RuleSetting, Selector};
+use crate::engine::proxy::Proxy;
 use crate::model::WaveRules;
 
 /// One profile file.
@@ -83,6 +85,11 @@ pub struct Settings {
     /// setting of the session rather than of a connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsAddr>,
+    /// `http://[user:password@]host:port`, `socks5://…`, `socks5h://…`
+    /// (`${VAR}` for the user or password), or "" for none at all; absent:
+    /// the environment's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyText>,
 }
 
 /// TLS extras: a private CA to trust; `insecure` only when asked for.
@@ -138,6 +145,8 @@ pub struct ConnectionEntry {
     pub reconnect: BTreeMap<RuleKey, RuleValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyText>,
 }
 
 impl ConnectionEntry {
@@ -153,6 +162,7 @@ impl ConnectionEntry {
             reconnect: self.reconnect.clone(),
             tls: self.tls.clone(),
             metrics: None,
+            proxy: self.proxy.clone(),
         }
     }
 }
@@ -228,6 +238,24 @@ impl<'de> Deserialize<'de> for MetricsAddr {
 impl Serialize for MetricsAddr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0.to_string())
+    }
+}
+
+/// A proxy setting, kept as it was written (`${VAR}` and all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyText(pub Arc<Proxy>);
+
+impl<'de> Deserialize<'de> for ProxyText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        // The error shows the password as `***`.
+        Proxy::parse(&text).map(|proxy| ProxyText(Arc::new(proxy))).map_err(D::Error::custom)
+    }
+}
+
+impl Serialize for ProxyText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.text())
     }
 }
 

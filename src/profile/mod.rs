@@ -8,13 +8,15 @@ mod store;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use format::{ConnectionEntry, ProfileFile, Settings};
 
-use format::{Human, RuleKey, RuleValue, SelectorKey, TlsSettings};
+use format::{Human, ProxyText, RuleKey, RuleValue, SelectorKey, TlsSettings};
 pub use store::{Listed, Store};
 
 use crate::engine::policy::{RuleSetting, Selector};
+use crate::engine::proxy::Proxy;
 use crate::engine::spec::{missing_variables, parse_header, parse_subprotocol};
 use crate::engine::tls::TlsOptions;
 use crate::engine::{ConnOptions, ConnSpec};
@@ -121,6 +123,9 @@ pub fn apply(settings: &Settings, options: &mut ConnOptions) {
     }
     // Later overrides win, so a connection's rules go after the defaults'.
     options.rules.overrides.extend(settings.reconnect.iter().map(|(key, value)| (key.selector(), value.0)));
+    if let Some(proxy) = &settings.proxy {
+        options.proxy = Some(std::sync::Arc::clone(&proxy.0));
+    }
 }
 
 impl ProfileFile {
@@ -151,7 +156,12 @@ impl ProfileFile {
                 options.send_on_open = entry.send_on_open.clone();
                 options.group = entry.group.clone();
                 cli(&mut options);
-                if let Some(variable) = missing_variables(&options.headers, &env).first() {
+                let mut templates = options.headers.clone();
+                if let Some(Proxy::Via(proxy)) = options.proxy.as_deref() {
+                    let credentials = [&proxy.user, &proxy.password].into_iter().flatten();
+                    templates.extend(credentials.map(|template| ("proxy".to_string(), template.clone())));
+                }
+                if let Some(variable) = missing_variables(&templates, &env).first() {
                     return Err(ProfileError::Invalid {
                         path: path.to_path_buf(),
                         message: format!(
@@ -202,6 +212,11 @@ fn entry_over(spec: &ConnSpec, inherited: &ConnOptions, base: &Path) -> Connecti
             .then_some(format::Size(options.max_message_size)),
         reconnect: own_rules(&options.rules.overrides, &inherited.rules.overrides),
         tls: tls_over(&options.tls, &inherited.tls, base),
+        proxy: options
+            .proxy
+            .as_ref()
+            .filter(|_| options.proxy != inherited.proxy)
+            .map(|proxy| ProxyText(Arc::clone(proxy))),
     }
 }
 

@@ -289,6 +289,60 @@ fn tls_extras_resolve_relative_to_the_profile_and_round_trip() {
 }
 
 #[test]
+fn proxies_layer_round_trip_as_written_and_need_their_variables() {
+    use crate::engine::proxy::Proxy;
+    let text = r#"[defaults]
+proxy = "http://ops:${WSMON_TEST_TOKEN}@proxy.corp:3128"
+
+[[connection]]
+name = "a"
+url = "ws://h/"
+
+[[connection]]
+name = "b"
+url = "ws://h/"
+proxy = "socks5h://10.0.0.1:1080"
+
+[[connection]]
+name = "c"
+url = "ws://h/"
+proxy = ""
+"#;
+    let path = Path::new("p.toml");
+    let file = parse(path, text).unwrap();
+    let specs = file.specs_with_env(path, |_| {}, token).unwrap();
+    let hosts: Vec<Option<&str>> = specs
+        .iter()
+        .map(|spec| match spec.options.proxy.as_deref() {
+            Some(Proxy::Via(url)) => Some(url.host.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hosts, [Some("proxy.corp"), Some("10.0.0.1"), None]);
+    assert_eq!(specs[2].options.proxy.as_deref(), Some(&Proxy::Direct), "\"\" is none at all, not the environment's");
+    // Saved over its defaults, each says what it said, `${VAR}` and all.
+    let over = ProfileFile::from_specs_over(&specs, &file.defaults, Path::new(""));
+    assert_eq!(over, file);
+    let saved = toml::to_string(&over).unwrap();
+    assert!(saved.contains(r#"proxy = "http://ops:${WSMON_TEST_TOKEN}@proxy.corp:3128""#), "{saved}");
+    // The command line's proxy wins over the profile's.
+    let flag = std::sync::Arc::new(Proxy::parse("socks5://flag:1080").unwrap());
+    let specs = file.specs_with_env(path, |options| options.proxy = Some(flag.clone()), token).unwrap();
+    assert!(specs.iter().all(|spec| spec.options.proxy.as_ref() == Some(&flag)));
+
+    let unset = file_with_proxy("http://ops:${WSMON_TEST_SURELY_UNSET}@h:1");
+    let error = unset.specs_with_env(path, |_| {}, token).unwrap_err().to_string();
+    assert!(error.contains("'a'") && error.contains("WSMON_TEST_SURELY_UNSET"), "{error}");
+    let bad = error_of("[defaults]\nproxy = \"ftp://ops:hunter2@h:1\"\n");
+    assert!(bad.contains(":2:") && bad.contains("ops:***@h:1") && !bad.contains("hunter2"), "{bad}");
+}
+
+fn file_with_proxy(proxy: &str) -> ProfileFile {
+    parse(Path::new("p.toml"), &format!("[[connection]]\nname = \"a\"\nurl = \"ws://h/\"\nproxy = \"{proxy}\"\n"))
+        .unwrap()
+}
+
+#[test]
 fn over_its_defaults_a_profile_comes_back_as_it_was() {
     let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
     let specs = file.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();

@@ -230,7 +230,7 @@ mod tests {
                 session.record(
                     0,
                     conn,
-                    EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into(), group: None },
+                    EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into(), group: None, proxy: None },
                 );
             }
             session
@@ -291,7 +291,7 @@ mod tests {
         let mut session = Session::new(1, MIN_CAP);
         let mut longest = 0;
         for n in 0..2_000 {
-            session.record(n * 1_000, 0, EventKind::Open { handshake_ms: 1, subprotocol: None });
+            session.record(n * 1_000, 0, EventKind::Open { handshake_ms: 1, subprotocol: None, via: None });
             session.record(n * 1_000 + 500, 0, restart(format!("deploy {n}")));
             longest = longest.max(std::fs::metadata(session.recorder.path()).unwrap().len());
         }

@@ -231,7 +231,7 @@ mod tests {
     }
 
     fn open() -> EventKind {
-        EventKind::Open { handshake_ms: 2, subprotocol: None }
+        EventKind::Open { handshake_ms: 2, subprotocol: None, via: None }
     }
 
     /// Feed `events` to the model and the output one batch at a time.
@@ -252,7 +252,11 @@ mod tests {
         let (mut output, exposition) = output(None);
         let mut model = Model::default();
         let added = |conn: u32| {
-            event(0, conn, EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into(), group: None })
+            event(
+                0,
+                conn,
+                EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into(), group: None, proxy: None },
+            )
         };
         // Opened, closed and open again within one batch: counted where it ends.
         let first: Vec<Event> = (0..3).map(added).chain((0..3).map(|conn| event(1, conn, open()))).collect();
@@ -282,7 +286,11 @@ mod tests {
         let mut model = Model::default();
         let added: Vec<Event> = (0..3)
             .map(|conn| {
-                event(0, conn, EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into(), group: None })
+                event(
+                    0,
+                    conn,
+                    EventKind::Added { name: format!("c{conn}"), url: "ws://h/".into(), group: None, proxy: None },
+                )
             })
             .chain([event(1, 0, open()), event(2, 0, restart())])
             .collect();

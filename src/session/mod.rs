@@ -129,7 +129,11 @@ impl Session {
             // The services profiles named, so a replay groups connections the same way.
             let groups =
                 specs.iter().filter_map(|spec| Some((spec.name.clone(), spec.options.group.clone()?))).collect();
-            match Recorder::start(&SessionHeader { label: label.to_string(), waves, groups, shard }, cap) {
+            // Their proxies (passwords masked), so a replay shows them too.
+            let proxies =
+                specs.iter().filter_map(|spec| Some((spec.name.clone(), crate::engine::proxy::shown(spec)?))).collect();
+            let header = SessionHeader { label: label.to_string(), waves, groups, shard, proxies };
+            match Recorder::start(&header, cap) {
                 Ok(recorder) => session.log = Some(recorder),
                 Err(error) => session.notices.push(format!("not logging this session: {error}")),
             }

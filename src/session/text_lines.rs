@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::Output;
 use crate::event::{Event, EventKind, Ts};
-use crate::format::{clock_ms, duration_ms, percentiles, rtt, size, wave_problems, wave_services};
+use crate::format::{clock_ms, duration_ms, percentiles, proxies_text, rtt, size, wave_problems, wave_services};
 use crate::model::{Model, Summary, WaveSummary};
 use crate::text::escape;
 
@@ -88,10 +88,16 @@ pub fn describe(kind: &EventKind) -> Option<String> {
     Some(match kind {
         EventKind::Added { .. } => return None,
         EventKind::Connecting { attempt } => format!("connecting (attempt {attempt})"),
-        EventKind::Open { handshake_ms, subprotocol } => match subprotocol {
-            Some(protocol) => format!("open in {} (subprotocol {})", duration_ms(*handshake_ms), escape(protocol)),
-            None => format!("open in {}", duration_ms(*handshake_ms)),
-        },
+        EventKind::Open { handshake_ms, subprotocol, via } => {
+            let mut text = format!("open in {}", duration_ms(*handshake_ms));
+            if let Some(via) = via {
+                text.push_str(&format!(" via {} (tunnel {})", escape(&via.proxy), duration_ms(via.tunnel_ms)));
+            }
+            if let Some(protocol) = subprotocol {
+                text.push_str(&format!(" (subprotocol {})", escape(protocol)));
+            }
+            text
+        }
         EventKind::Closed(record) => {
             let mut text = format!(
                 "closed {} {} by {}",
@@ -209,6 +215,9 @@ pub fn summary_text(summary: &Summary) -> String {
     if !summary.silent_at_end.is_empty() {
         let names: Vec<_> = summary.silent_at_end.iter().map(|name| escape(name).into_owned()).collect();
         out.push_str(&format!("  silent at the end (open, no message): {}\n", names.join(", ")));
+    }
+    if !summary.proxies.is_empty() {
+        out.push_str(&format!("  through proxies: {}\n", proxies_text(&summary.proxies)));
     }
     if !summary.down_at_end.is_empty() {
         let names: Vec<_> = summary.down_at_end.iter().map(|name| escape(name).into_owned()).collect();

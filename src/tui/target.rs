@@ -64,7 +64,12 @@ mod tests {
     #[test]
     fn a_service_named_with_escapes_is_described_escaped() {
         let mut model = Model::default();
-        let kind = EventKind::Added { name: "a".into(), url: "ws://h/".into(), group: Some("evil\u{1b}[2J".into()) };
+        let kind = EventKind::Added {
+            name: "a".into(),
+            url: "ws://h/".into(),
+            group: Some("evil\u{1b}[2J".into()),
+            proxy: None,
+        };
         model.apply(&Event { at: Ts(0), conn: ConnId(0), kind });
         let text = Target::Group(0).describe(&model);
         assert_eq!(text, "service evil\\e[2J");

@@ -32,7 +32,13 @@ impl Wsmon {
     /// `start`, with config and data directories prepared by the caller
     /// (a profile written first).
     pub fn start_in(dirs: tempfile::TempDir, args: &[&str]) -> Wsmon {
+        Wsmon::start_with_env(dirs, args, &[])
+    }
+
+    /// `start_in`, with these environment variables set.
+    pub fn start_with_env(dirs: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Wsmon {
         let mut child = command(dirs.path())
+            .envs(env.iter().copied())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -119,10 +125,14 @@ impl Wsmon {
     }
 }
 
-/// `wsmon` with its directories under `dirs`.
+/// `wsmon` with its directories under `dirs`, and none of the proxy
+/// variables of the tests' own environment (a test that wants one sets it).
 pub fn command(dirs: &Path) -> Command {
     let mut command = Command::new(WSMON);
     command.env("WSMON_CONFIG_DIR", dirs.join("config")).env("WSMON_DATA_DIR", dirs.join("data"));
+    for variable in wsmon::engine::proxy::env::all_variables().chain(["HTTP_PROXY"]) {
+        command.env_remove(variable);
+    }
     command
 }
 

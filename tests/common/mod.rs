@@ -3,7 +3,9 @@
 #![allow(dead_code)] // each test file uses its own part of this kit
 
 pub mod child;
+pub mod proxies;
 pub mod scrape;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -10,7 +10,8 @@ mod forms;
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::spec::{ConnSpec, variables};
+use super::proxy::ProxyUrl;
+use super::spec::{ConnSpec, expand_with, variables};
 use crate::event::EventKind;
 use forms::{base64_text, basic_credentials, json_escaped, percent_encoded};
 
@@ -103,7 +104,33 @@ impl Secrets {
                 secrets.named(label).add_credentials(&decoded);
             }
         }
+        if let Ok(Some(route)) = super::proxy::route(spec) {
+            secrets.add_proxy(&route.proxy, &lookup);
+        }
         secrets
+    }
+
+    /// A proxy's credentials: the values of the variables in its user name
+    /// and password, and the password however it was written, alone, as
+    /// `user:password` and in the base64 of `Proxy-Authorization` (a proxy
+    /// may echo any of them). A password written out in the URL is hidden
+    /// as `***`, as the URL shows it.
+    fn add_proxy(&mut self, proxy: &ProxyUrl, lookup: &impl Fn(&str) -> Option<String>) {
+        let (Some(user), Some(password)) = (&proxy.user, &proxy.password) else { return };
+        for name in variables(user).chain(variables(password)) {
+            if let Some(value) = lookup(name).filter(|value| !value.is_empty()) {
+                self.named(format!("${{{name}}}")).add(&value, 0);
+            }
+        }
+        let (Ok(user_value), Ok(value)) = (expand_with(user, lookup), expand_with(password, lookup)) else { return };
+        if value.is_empty() {
+            return;
+        }
+        let label: String = variables(password).map(|name| format!("${{{name}}}")).collect();
+        let secret = self.named(if label.is_empty() { "***".to_string() } else { label });
+        let pair = format!("{user_value}:{value}");
+        secret.add_credentials(&pair);
+        secret.add(&super::proxy::connect::base64(pair.as_bytes()), 0);
     }
 
     /// The secret labelled `label`, added if new (a variable may appear in
@@ -317,7 +344,8 @@ pub fn hide_in_event(spec: &ConnSpec, kind: &mut EventKind) {
         EventKind::Open { subprotocol: Some(subprotocol), .. } => vec![subprotocol],
         _ => return,
     };
-    if !spec.options.headers.iter().any(|(_, value)| variables(value).next().is_some()) {
+    let proxy_password = || matches!(super::proxy::route(spec), Ok(Some(route)) if route.proxy.password.is_some());
+    if !spec.options.headers.iter().any(|(_, value)| variables(value).next().is_some()) && !proxy_password() {
         return;
     }
     let secrets = Secrets::of(spec);
@@ -443,6 +471,36 @@ mod tests {
         let secrets = secrets();
         assert_eq!(secrets.hide("HTTP 401 Unauthorized: pin 4 rejected"), "HTTP 401 Unauthorized: pin ${PIN} rejected");
         assert_eq!(secrets.hide("4"), "${PIN}");
+    }
+
+    #[test]
+    fn a_proxy_s_password_is_hidden_as_its_variable_or_as_stars() {
+        let proxy = |url: &str| ConnSpec {
+            options: ConnOptions {
+                proxy: Some(std::sync::Arc::new(crate::engine::proxy::Proxy::parse(url).unwrap())),
+                ..ConnOptions::default()
+            },
+            ..spec(&[])
+        };
+        let env = |name: &str| (name == "PROXY_PASS").then(|| "hunter2-proxy".to_string());
+        let secrets = Secrets::with(&proxy("http://alice:${PROXY_PASS}@127.0.0.1:3128"), env);
+        assert_eq!(secrets.hide("bad password hunter2-proxy"), "bad password ${PROXY_PASS}");
+        assert_eq!(secrets.hide("user alice:hunter2-proxy denied"), "user ${PROXY_PASS} denied");
+        // The base64 of Proxy-Authorization, echoed.
+        let echoed = format!("got Basic {}", crate::engine::proxy::connect::base64(b"alice:hunter2-proxy"));
+        assert_eq!(secrets.hide(&echoed), "got Basic ${PROXY_PASS}");
+        assert!(matches!(secrets.hide("unknown user alice"), Cow::Borrowed(_)));
+        // Written out in the URL: hidden as the URL shows it.
+        let literal = Secrets::with(&proxy("socks5://bob:s3cr3t-pw@h:1080"), |_| None);
+        assert_eq!(literal.hide("auth failed for s3cr3t-pw"), "auth failed for ***");
+        // The event path sees proxies without header variables too.
+        let mut kind = EventKind::HandshakeFailed(crate::event::HandshakeFailure {
+            stage: crate::close::Stage::Proxy,
+            http_status: Some(407),
+            detail: "echo s3cr3t-pw".into(),
+        });
+        hide_in_event(&proxy("socks5://bob:s3cr3t-pw@h:1080"), &mut kind);
+        assert!(matches!(&kind, EventKind::HandshakeFailed(failure) if failure.detail == "echo ***"), "{kind:?}");
     }
 
     #[test]

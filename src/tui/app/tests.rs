@@ -21,10 +21,14 @@ impl Ui {
         let mut ui =
             Ui { app: App::new("test", ConnOptions::default(), Theme { color: false }), model: Model::default() };
         for (i, name) in names.iter().enumerate() {
-            let kind =
-                EventKind::Added { name: name.to_string(), url: format!("ws://127.0.0.1:{}/", 9000 + i), group: None };
+            let kind = EventKind::Added {
+                name: name.to_string(),
+                url: format!("ws://127.0.0.1:{}/", 9000 + i),
+                group: None,
+                proxy: None,
+            };
             ui.apply(0, i as u32, kind);
-            ui.apply(1, i as u32, EventKind::Open { handshake_ms: 1, subprotocol: None });
+            ui.apply(1, i as u32, EventKind::Open { handshake_ms: 1, subprotocol: None, via: None });
         }
         ui.refresh();
         ui
@@ -125,7 +129,7 @@ fn sort_and_filter_reorder_the_rows() {
 fn every_sortable_column_orders_the_rows() {
     let mut ui = Ui::with(&["c", "a", "b"]);
     ui.close(9, 2, 1012, None);
-    ui.apply(10, 2, EventKind::Open { handshake_ms: 1, subprotocol: None });
+    ui.apply(10, 2, EventKind::Open { handshake_ms: 1, subprotocol: None, via: None });
     ui.close(20, 2, 1012, None);
     ui.close(30, 0, 1000, None);
     let mut orders = Vec::new();

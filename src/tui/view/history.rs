@@ -36,8 +36,9 @@ const NARROW_COLUMNS: [usize; 5] = [0, 1, 2, 3, 6];
 pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) {
     let theme = app.theme;
     let conn = app.rows.selected.and_then(|id| model.connection(id));
+    let via = app.rows.selected.and_then(|id| model.proxy(id)).map(|proxy| format!(" via {}", escape(proxy)));
     let title = match conn {
-        // The URL is on screen for whichever connection is selected.
+        // The URL (and its proxy) is on screen for whichever connection is selected.
         Some(conn) => {
             // Its traffic too, whether or not the table has room for the columns.
             let traffic = match (conn.traffic_at, conn.last_message_at) {
@@ -49,7 +50,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model, now: Ts) 
                     columns::last_message(conn, now)
                 ),
             };
-            format!(" {} · {}{traffic} · close history ({}) ", escape(&conn.name), escape(&conn.url), conn.closes)
+            format!(
+                " {} · {}{}{traffic} · close history ({}) ",
+                escape(&conn.name),
+                escape(&conn.url),
+                via.unwrap_or_default(),
+                conn.closes
+            )
         }
         None => " Close history ".into(),
     };

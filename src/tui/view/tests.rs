@@ -43,11 +43,11 @@ impl Screen {
         // api-1 and api-2 are one service: one endpoint.
         let service = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
         let url = format!("wss://{service}.example.com/feed");
-        self.event(-600_000, conn, EventKind::Added { name: name.into(), url, group: None })
+        self.event(-600_000, conn, EventKind::Added { name: name.into(), url, group: None, proxy: None })
     }
 
     fn open(&mut self, offset_ms: i64, conn: u32) -> &mut Screen {
-        self.event(offset_ms, conn, EventKind::Open { handshake_ms: 12, subprotocol: None })
+        self.event(offset_ms, conn, EventKind::Open { handshake_ms: 12, subprotocol: None, via: None })
     }
 
     fn close(
@@ -355,6 +355,29 @@ fn a_refused_upgrade_is_explained_like_a_close_code() {
     );
     screen.key(KeyCode::Esc);
     assert!(!screen.draw(120, 34).backend().to_string().contains("credentials are missing"), "Esc closes it");
+}
+
+/// A connection through a proxy says so in its history's title; one that
+/// the proxy refuses (407) is counted at the `proxy` stage of the side
+/// panel and explained, with the policy's words.
+#[test]
+fn a_connection_through_a_proxy_says_so_and_a_proxy_refusal_is_explained() {
+    let mut screen = Screen::new();
+    let proxy = Some("http://ops:***@proxy.corp:3128".to_string());
+    let url = "wss://billing.example.com/feed".to_string();
+    screen.event(-600_000, 0, EventKind::Added { name: "billing".into(), url, group: None, proxy });
+    let detail = "proxy http://ops:***@proxy.corp:3128 CONNECT to billing.example.com:443: HTTP 407 Proxy Authentication Required";
+    let refused = HandshakeFailure { stage: Stage::Proxy, http_status: Some(407), detail: detail.into() };
+    screen.event(-3_000, 0, EventKind::HandshakeFailed(refused));
+    screen.draw(140, 34); // the first frame selects the first row
+    let text = screen.draw(140, 34).backend().to_string();
+    assert!(text.contains("wss://billing.example.com/feed via http://ops:***@proxy.corp:3128"), "{text}");
+    assert!(text.contains("││ proxy "), "the side panel's stage: {text}");
+    assert!(text.contains("proxy 407"), "the history's line: {text}");
+    screen.key(KeyCode::Enter).key(KeyCode::Enter);
+    let text = screen.draw(140, 34).backend().to_string();
+    assert!(text.contains("proxy HTTP 407") && text.contains("credentials are missing or wrong"), "{text}");
+    assert!(text.contains("first try after 30s"), "the policy's own words: {text}");
 }
 
 /// api-2 closed with 1012 and its reconnect was refused: the refusal is
