@@ -116,12 +116,12 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
         .map_err(|error| format!("the certificate file {shown} is not valid PEM: {error}"))?;
     if chain.is_empty() {
         let swapped = if holds(&text, b"PRIVATE KEY-----") {
-            " (it holds a private key: are --cert and --key swapped?)"
+            ": it holds a private key; are --cert and --key swapped?"
         } else {
             ""
         };
         return Err(format!(
-            "the certificate file {shown} holds no certificate (a PEM block -----BEGIN CERTIFICATE-----){swapped}"
+            "the certificate file {shown} holds no certificate (no PEM block -----BEGIN CERTIFICATE-----){swapped}"
         ));
     }
     Ok(chain)
@@ -144,12 +144,12 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
         Some(Err(error)) => Err(format!("the key file {shown} is not valid PEM: {error}")),
         None => {
             let swapped = if holds(&text, b"-----BEGIN CERTIFICATE-----") {
-                " (it holds a certificate: are --cert and --key swapped?)"
+                ": it holds a certificate; are --cert and --key swapped?"
             } else {
                 ""
             };
             Err(format!(
-                "the key file {shown} holds no private key (a PEM block PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY){swapped}"
+                "the key file {shown} holds no private key (no PEM block PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY){swapped}"
             ))
         }
     }
