@@ -262,8 +262,10 @@ impl ConnectionArgs {
         if let Some(size) = self.max_message {
             options.max_message_size = size;
         }
+        // Absolute, like --cert and --key: a profile saved with it (profile
+        // save, S in the TUI) reads it from the profile's directory.
         if let Some(ca_file) = &self.ca_file {
-            options.tls.ca_file = Some(ca_file.clone());
+            options.tls.ca_file = Some(absolute(ca_file));
         }
         if self.insecure {
             options.tls.insecure = true;
@@ -275,8 +277,7 @@ impl ConnectionArgs {
     }
 
     /// The client certificate the flags give. --cert and --key come
-    /// together; their paths are made absolute, so a profile saved with
-    /// them finds the files from the profile's directory.
+    /// together; their paths are made absolute, like --ca-file.
     fn client_cert(&self) -> Result<Option<ClientCert>, BadInput> {
         let example = "e.g. --cert client.pem --key client-key.pem (a file that holds both can be given to each)";
         match (&self.cert, &self.key) {
