@@ -63,6 +63,7 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
     // Small frames (pings, short messages) should leave at once.
     let _ = tcp.set_nodelay(true);
 
+    let client_cert = spec.options.tls.client.is_some();
     let transport = if spec.url.scheme() == "wss" {
         let name = ServerName::try_from(host.clone())
             .map_err(|error| fail(Stage::Tls, format!("'{host}' is not a valid TLS server name: {error}")))?;
@@ -71,7 +72,7 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
         // size every stage (and the holes it leaves in the heap).
         let tls = staged(limit, "TLS handshake", Box::pin(connector.connect(name, tcp)))
             .await?
-            .map_err(|error| fail(Stage::Tls, error.to_string()))?;
+            .map_err(|error| fail(Stage::Tls, classify::tls_io_error(&error, client_cert)))?;
         Transport::Tls(Box::new(tls))
     } else {
         Transport::Plain(tcp)
@@ -86,7 +87,7 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
     let (socket, response) = staged(limit, "HTTP upgrade response", Box::pin(upgrade))
         .await
         .map_err(|timeout| HandshakeFailure { http_status: status.get(), ..timeout })?
-        .map_err(|error| classify::upgrade_error(&error, status.get()))?;
+        .map_err(|error| classify::upgrade_error(&error, status.get(), client_cert))?;
     let subprotocol = response
         .headers()
         .get("sec-websocket-protocol")
