@@ -43,7 +43,7 @@ fn wss(address: SocketAddr) -> String {
 }
 
 fn presenting(pki: &Pki, client: Option<&Pair>) -> ConnOptions {
-    let client = client.map(|pair| ClientCert { cert_file: pair.cert.clone(), key_file: pair.key.clone() });
+    let client = client.map(|pair| Arc::new(ClientCert { cert_file: pair.cert.clone(), key_file: pair.key.clone() }));
     ConnOptions { tls: TlsOptions { ca_file: Some(pki.ca_file()), client, ..TlsOptions::default() }, ..options() }
 }
 

@@ -272,7 +272,7 @@ impl ConnectionArgs {
         }
         // A half pair was refused before (`client_cert`).
         if let Ok(Some(client)) = self.client_cert() {
-            options.tls.client = Some(client);
+            options.tls.client = Some(std::sync::Arc::new(client));
         }
     }
 

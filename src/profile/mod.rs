@@ -116,7 +116,8 @@ pub fn apply_from(settings: &Settings, base: &Path, options: &mut ConnOptions) {
         }
         // `validate` made sure they come together.
         if let (Some(cert_file), Some(key_file)) = (&tls.cert_file, &tls.key_file) {
-            options.tls.client = Some(ClientCert { cert_file: base.join(cert_file), key_file: base.join(key_file) });
+            let client = ClientCert { cert_file: base.join(cert_file), key_file: base.join(key_file) };
+            options.tls.client = Some(std::sync::Arc::new(client));
         }
         if let Some(insecure) = tls.insecure {
             options.tls.insecure = insecure;
