@@ -10,7 +10,17 @@ pub struct FailureExplanation {
     pub action: &'static str,
 }
 
-pub fn explain(stage: Stage, http_status: Option<u16>) -> FailureExplanation {
+/// `detail` is the failure's own: it tells a client certificate's trouble
+/// from other failures of the same stage and status.
+pub fn explain(stage: Stage, http_status: Option<u16>, detail: &str) -> FailureExplanation {
+    let title = match (stage, http_status) {
+        (Stage::Http, Some(status)) => format!("HTTP {status}"),
+        (Stage::Proxy, Some(status)) => format!("proxy HTTP {status}"),
+        _ => format!("{} failure", stage.as_str()),
+    };
+    if let Some((meaning, action)) = client_certificate(detail) {
+        return FailureExplanation { title, meaning, action };
+    }
     let (meaning, action) = match (stage, http_status) {
         (Stage::Dns, _) => {
             ("The host name did not resolve.", "Check the URL's host and the resolver (a typo, a missing record).")
@@ -67,12 +77,25 @@ pub fn explain(stage: Stage, http_status: Option<u16>) -> FailureExplanation {
             "Read the detail; check that the endpoint speaks WebSocket.",
         ),
     };
-    let title = match (stage, http_status) {
-        (Stage::Http, Some(status)) => format!("HTTP {status}"),
-        (Stage::Proxy, Some(status)) => format!("proxy HTTP {status}"),
-        _ => format!("{} failure", stage.as_str()),
-    };
     FailureExplanation { title, meaning, action }
+}
+
+/// A server that wants a client certificate (mutual TLS) or refused the one
+/// sent, by the words the engine writes for a TLS alert
+/// (`classify::tls_io_error`) or the title of nginx's 400 page.
+fn client_certificate(detail: &str) -> Option<(&'static str, &'static str)> {
+    const WANTED: [&str; 2] = ["asked for a client certificate", "No required SSL certificate was sent"];
+    const REFUSED: [&str; 2] = ["refused the client certificate", "The SSL certificate error"];
+    if WANTED.iter().any(|words| detail.contains(words)) {
+        return Some((
+            "The server wants a client certificate (mutual TLS) and none was sent.",
+            "The server wants a client certificate: give --cert and --key (or tls = { cert_file, key_file } in a profile), the certificate its CA issued and its key.",
+        ));
+    }
+    REFUSED.iter().any(|words| detail.contains(words)).then_some((
+        "The server refused the client certificate: not issued by a CA it trusts, expired, revoked or not allowed there.",
+        "Check that --cert is the certificate the server's CA issued (any intermediates after it in the file), still valid, and --key its key.",
+    ))
 }
 
 /// A failed try in a few characters, for a row or a history line:
@@ -82,5 +105,29 @@ pub fn short(stage: Stage, http_status: Option<u16>) -> String {
         (Stage::Http, Some(status)) => format!("HTTP {status}"),
         (Stage::Proxy, Some(status)) => format!("proxy {status}"),
         (stage, _) => format!("{} failed", stage.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_client_certificate_says_to_give_one() {
+        for (stage, status, detail) in [
+            (Stage::Tls, None, "the server asked for a client certificate (TLS alert certificate_required)"),
+            (Stage::Http, Some(400), "HTTP 400 Bad Request: 400 No required SSL certificate was sent"),
+        ] {
+            let explained = explain(stage, status, detail);
+            assert!(explained.action.starts_with("The server wants a client certificate: give --cert and --key"));
+        }
+        assert_eq!(
+            explain(Stage::Http, Some(400), "HTTP 400 Bad Request: 400 No required SSL certificate was sent").title,
+            "HTTP 400"
+        );
+        let refused = explain(Stage::Tls, None, "the server refused the client certificate (TLS alert unknown_ca)");
+        assert!(refused.meaning.starts_with("The server refused the client certificate"), "{}", refused.meaning);
+        let other = explain(Stage::Http, Some(400), "HTTP 400 Bad Request: missing header");
+        assert!(other.meaning.contains("client error"), "{}", other.meaning);
     }
 }

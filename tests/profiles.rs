@@ -123,3 +123,31 @@ async fn watch_a_profile_end_to_end() {
     let log = std::fs::read_to_string(logs[0].as_ref().unwrap().path()).unwrap();
     assert!(log.contains("\"rule\":\"1012\"") && !log.contains("s3cret-value"), "nor the session log: {log}");
 }
+
+/// A relative --ca-file, --cert or --key is a file of the current
+/// directory: saved into a profile, it stays that file rather than one
+/// beside the profile.
+#[tokio::test]
+async fn tls_files_given_on_the_command_line_are_saved_as_the_files_they_were() {
+    let config = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap().self_signed(&key).unwrap();
+    std::fs::write(work.path().join("client.pem"), cert.pem()).unwrap();
+    std::fs::write(work.path().join("client-key.pem"), key.serialize_pem()).unwrap();
+    let args =
+        ["profile", "save", "p", "wss://h/", "--ca-file", "ca.pem", "--cert", "client.pem", "--key", "client-key.pem"];
+    let output = Command::new(WSMON)
+        .args(args)
+        .current_dir(work.path())
+        .env("WSMON_CONFIG_DIR", config.path())
+        .env("WSMON_DATA_DIR", config.path().join("data"))
+        .output();
+    let output = tokio::time::timeout(LIMIT, output).await.expect("wsmon ends").expect("wsmon runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = std::fs::read_to_string(config.path().join("profiles/p.toml")).unwrap();
+    for file in ["ca.pem", "client.pem", "client-key.pem"] {
+        let absolute = work.path().join(file).display().to_string();
+        assert!(text.contains(&format!("\"{absolute}\"")), "{file} saved as {absolute}: {text}");
+    }
+}

@@ -33,7 +33,7 @@ async fn the_private_ca_file_is_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca_pem).unwrap();
-    let tls = TlsOptions { ca_file: Some(ca_file), insecure: false };
+    let tls = TlsOptions { ca_file: Some(ca_file), ..TlsOptions::default() };
     let lines = watch_until(spec("t", &wss(address), with_tls(tls)), is("open")).await;
     assert_eq!(lines.last().unwrap()["event"], "open");
 }
@@ -41,7 +41,7 @@ async fn the_private_ca_file_is_trusted() {
 #[tokio::test]
 async fn insecure_accepts_any_certificate() {
     let (_, address) = tls_server().await;
-    let tls = TlsOptions { ca_file: None, insecure: true };
+    let tls = TlsOptions { insecure: true, ..TlsOptions::default() };
     let lines = watch_until(spec("t", &wss(address), with_tls(tls)), is("open")).await;
     assert_eq!(lines.last().unwrap()["event"], "open");
 }
@@ -49,7 +49,7 @@ async fn insecure_accepts_any_certificate() {
 #[tokio::test]
 async fn a_missing_ca_file_is_a_tls_failure_that_names_it() {
     let (_, address) = tls_server().await;
-    let tls = TlsOptions { ca_file: Some("/nonexistent/ca.pem".into()), insecure: false };
+    let tls = TlsOptions { ca_file: Some("/nonexistent/ca.pem".into()), ..TlsOptions::default() };
     let event = first_failure(&wss(address), with_tls(tls)).await;
     assert_eq!(event["stage"], "tls");
     assert!(event["detail"].as_str().unwrap().contains("/nonexistent/ca.pem"), "{event}");

@@ -14,6 +14,7 @@ use crate::close::Class;
 use crate::engine::ConnOptions;
 use crate::engine::proxy::{Proxy, mask_all};
 use crate::engine::spec::{parse_header, parse_subprotocol, parse_target};
+use crate::engine::tls::ClientCert;
 use crate::format::parse_duration;
 use crate::profile::{ProfileError, Store};
 use crate::tui::{Source, TuiOptions};
@@ -253,6 +254,13 @@ pub struct ConnectionArgs {
     /// Connect directly: no proxy from the environment (or a profile).
     #[arg(long)]
     no_proxy: bool,
+    /// Present this client certificate (PEM, intermediates after it) to
+    /// servers that require one (mutual TLS); needs --key.
+    #[arg(long, value_name = "PEM")]
+    cert: Option<std::path::PathBuf>,
+    /// The client certificate's private key (PEM, not encrypted); needs --cert.
+    #[arg(long, value_name = "PEM")]
+    key: Option<std::path::PathBuf>,
 }
 
 impl ConnectionArgs {
@@ -279,8 +287,10 @@ impl ConnectionArgs {
         if let Some(within) = self.expect_message_within {
             options.expect_message_within = (!within.is_zero()).then_some(within);
         }
+        // Absolute, like --cert and --key: a profile saved with it (profile
+        // save, S in the TUI) reads it from the profile's directory.
         if let Some(ca_file) = &self.ca_file {
-            options.tls.ca_file = Some(ca_file.clone());
+            options.tls.ca_file = Some(absolute(ca_file));
         }
         if self.insecure {
             options.tls.insecure = true;
@@ -291,7 +301,34 @@ impl ConnectionArgs {
         if self.no_proxy {
             options.proxy = Some(Arc::new(Proxy::Direct));
         }
+        // A half pair was refused before (`client_cert`).
+        if let Ok(Some(client)) = self.client_cert() {
+            options.tls.client = Some(std::sync::Arc::new(client));
+        }
     }
+
+    /// The client certificate the flags give. --cert and --key come
+    /// together; their paths are made absolute, like --ca-file.
+    fn client_cert(&self) -> Result<Option<ClientCert>, BadInput> {
+        let example = "e.g. --cert client.pem --key client-key.pem (a file that holds both can be given to each)";
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Ok(Some(ClientCert { cert_file: absolute(cert), key_file: absolute(key) })),
+            (None, None) => Ok(None),
+            (Some(cert), None) => Err(BadInput(format!(
+                "--cert {} needs --key: give the certificate's private key too, {example}",
+                cert.display()
+            ))),
+            (None, Some(key)) => Err(BadInput(format!(
+                "--key {} needs --cert: give the certificate it belongs to too, {example}",
+                key.display()
+            ))),
+        }
+    }
+}
+
+/// `path` from the current directory, when it can be told.
+fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `--proxy URL`; "" for none. Errors show the password as `***`.
@@ -416,6 +453,19 @@ mod tests {
         assert_eq!(parse_class("protocol_error"), Ok(Class::ProtocolError));
         let error = parse_class("protocol").unwrap_err();
         assert!(error.contains("'protocol'") && error.contains("service_restart"), "{error}");
+    }
+
+    #[test]
+    fn a_certificate_and_its_key_come_together() {
+        let flags = |args: &[&str]| Cli::parse_from([&["wsmon"], args].concat()).connection;
+        let error = flags(&["--cert", "c.pem"]).client_cert().unwrap_err().to_string();
+        assert!(error.starts_with("--cert c.pem needs --key") && error.contains("--key client-key.pem"), "{error}");
+        let error = flags(&["--key", "k.pem"]).client_cert().unwrap_err().to_string();
+        assert!(error.starts_with("--key k.pem needs --cert"), "{error}");
+        assert!(flags(&[]).client_cert().unwrap().is_none());
+        let client = flags(&["--cert", "c.pem", "--key", "/keys/k.pem"]).client_cert().unwrap().unwrap();
+        assert_eq!(client.cert_file, std::env::current_dir().unwrap().join("c.pem"), "made absolute");
+        assert_eq!(client.key_file, std::path::Path::new("/keys/k.pem"));
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{ConnectionArgs, ProfileAction};
+use super::{BadInput, ConnectionArgs, ProfileAction};
 use crate::engine::spec::{dedupe_names, default_name};
+use crate::engine::tls;
 use crate::engine::{ConnOptions, ConnSpec};
 use crate::model::WaveRules;
 use crate::profile::{ProfileError, Store};
@@ -69,7 +70,13 @@ pub(super) fn select(
     profile: Option<&str>,
     targets: &[(Option<String>, url::Url)],
     flags: &ConnectionArgs,
-) -> Result<Selection, ProfileError> {
+) -> anyhow::Result<Selection> {
+    // Client certificates are loaded here, once per distinct pair, so a bad
+    // one stops the start (exit 2) instead of failing every handshake.
+    let client = flags.client_cert()?;
+    if let Some(client) = &client {
+        tls::identity(client).map_err(BadInput)?;
+    }
     let mut defaults = ConnOptions::default();
     let mut specs = Vec::new();
     let mut label = crate::tui::app::AD_HOC.to_string();
@@ -80,6 +87,16 @@ pub(super) fn select(
         let (path, file) = store.load(name)?;
         specs = file.specs(&path, |options| flags.apply(options))?;
         crate::profile::apply_from(&file.defaults, path.parent().unwrap_or(std::path::Path::new(".")), &mut defaults);
+        // --cert and --key replace the profile's own (checked above).
+        let named = specs.iter().map(|spec| (format!("connection '{}'", spec.name), &spec.options));
+        for (which, options) in named.chain([("[defaults]".to_string(), &defaults)]) {
+            if let (None, Some(own)) = (&client, &options.tls.client) {
+                tls::identity(own).map_err(|error| ProfileError::Invalid {
+                    path: path.clone(),
+                    message: format!("{which}: {error}"),
+                })?;
+            }
+        }
         label = name.to_string();
         waves = file.waves.rules();
         metrics = file.defaults.metrics.map(|addr| addr.0);

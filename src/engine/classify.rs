@@ -173,7 +173,18 @@ pub fn user_close(code: u16, reason: &str, connected_ms: u64) -> CloseRecord {
 /// error alone cannot tell, since tungstenite refuses some responses before
 /// it has a status to show (HTTP/1.0, too many headers) and fails with the
 /// same errors while building the request, before anything is sent.
-pub fn upgrade_error(error: &WsError, status: Option<u16>) -> HandshakeFailure {
+///
+/// A TLS error before any status is a failure of the `tls` stage: in TLS
+/// 1.3 the client's handshake is over before the server has checked the
+/// client's certificate, so a server that wants one (or refuses the one
+/// sent) says so with an alert while wsmon waits for the response.
+/// `client_cert`: whether wsmon had a certificate to present.
+pub fn upgrade_error(error: &WsError, status: Option<u16>, client_cert: bool) -> HandshakeFailure {
+    if let (WsError::Io(io), None) = (error, status)
+        && let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return HandshakeFailure { stage: Stage::Tls, http_status: None, detail: tls_failure(tls, client_cert) };
+    }
     let detail = match error {
         WsError::Http(response) => http_refusal(response),
         WsError::Protocol(
@@ -191,20 +202,87 @@ pub fn upgrade_error(error: &WsError, status: Option<u16>) -> HandshakeFailure {
     HandshakeFailure { stage: Stage::Http, http_status: status, detail }
 }
 
-/// A response other than 101: its status line and the start of its body.
+/// The TLS handshake failed (`client_cert`: wsmon had a certificate to
+/// present). An alert from the server is named as RFC 8446 spells it, and
+/// one about the client's certificate says so; any other error is rustls's
+/// own words ("invalid peer certificate: UnknownIssuer").
+pub fn tls_io_error(error: &std::io::Error, client_cert: bool) -> String {
+    match error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(tls) => tls_failure(tls, client_cert),
+        None => error.to_string(),
+    }
+}
+
+fn tls_failure(error: &rustls::Error, client_cert: bool) -> String {
+    use rustls::AlertDescription as Alert;
+    let rustls::Error::AlertReceived(alert) = error else { return error.to_string() };
+    let name = alert_name(*alert);
+    let about_a_certificate = matches!(
+        alert,
+        Alert::BadCertificate
+            | Alert::UnsupportedCertificate
+            | Alert::CertificateRevoked
+            | Alert::CertificateExpired
+            | Alert::CertificateUnknown
+            | Alert::UnknownCA
+            | Alert::AccessDenied
+    );
+    match alert {
+        Alert::CertificateRequired => format!("the server asked for a client certificate (TLS alert {name})"),
+        // The server's complaint can only be about the client's certificate.
+        _ if about_a_certificate && client_cert => {
+            format!("the server refused the client certificate (TLS alert {name})")
+        }
+        _ if about_a_certificate => format!("the server asked for a client certificate (TLS alert {name})"),
+        _ => format!("the server ended the handshake (TLS alert {name})"),
+    }
+}
+
+/// `unknown_ca` for rustls's `UnknownCA`: the alert's name in the RFCs.
+fn alert_name(alert: rustls::AlertDescription) -> String {
+    let Some(camel) = alert.as_str() else { return format!("number {}", u8::from(alert)) };
+    let chars: Vec<char> = camel.chars().collect();
+    let mut name = String::with_capacity(camel.len() + 4);
+    for (index, &c) in chars.iter().enumerate() {
+        let after_lower = index > 0 && chars[index - 1].is_ascii_lowercase();
+        let ends_acronym = index > 0
+            && chars[index - 1].is_ascii_uppercase()
+            && chars.get(index + 1).is_some_and(char::is_ascii_lowercase);
+        if c.is_ascii_uppercase() && (after_lower || ends_acronym) {
+            name.push('_');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name
+}
+
+/// A response other than 101: its status line and the start of its body
+/// (an HTML error page by its title: nginx's "400 No required SSL
+/// certificate was sent").
 fn http_refusal(response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>) -> String {
     let status = response.status();
-    let body = response
-        .body()
-        .as_deref()
-        .map(|body| String::from_utf8_lossy(&body[..body.len().min(120)]).trim().to_string())
-        .filter(|body| !body.is_empty());
+    let body = response.body().as_deref().map(body_text).filter(|body| !body.is_empty());
     let mut detail = format!("HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
     if let Some(body) = body {
         detail.push_str(": ");
         detail.push_str(&body);
     }
     detail.trim_end().into()
+}
+
+/// A refusal's body in a few words: an HTML page's title, else its start.
+fn body_text(body: &[u8]) -> String {
+    let start = String::from_utf8_lossy(&body[..body.len().min(1024)]);
+    // ASCII lowercasing keeps every byte offset.
+    let lower = start.to_ascii_lowercase();
+    let title = lower.find("<title>").and_then(|open| {
+        let from = open + "<title>".len();
+        lower[from..].find("</title>").map(|length| &start[from..from + length])
+    });
+    match title {
+        Some(title) => title.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(120).collect(),
+        None => String::from_utf8_lossy(&body[..body.len().min(120)]).trim().to_string(),
+    }
 }
 
 /// Why a 101 response was refused, in the words of RFC 6455 §4.1.
@@ -385,7 +463,7 @@ mod tests {
 
     #[test]
     fn accept_key_mismatch_is_an_http_stage_failure() {
-        let failure = upgrade_error(&WsError::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch), Some(101));
+        let failure = upgrade_error(&WsError::Protocol(ProtocolError::SecWebSocketAcceptKeyMismatch), Some(101), false);
         assert_eq!((failure.stage, failure.http_status), (Stage::Http, Some(101)));
         assert!(failure.detail.contains("Sec-WebSocket-Accept"));
     }
@@ -394,14 +472,63 @@ mod tests {
     #[test]
     fn the_status_comes_from_the_wire_not_from_the_error() {
         let version = WsError::Protocol(ProtocolError::WrongHttpVersion);
-        assert_eq!(upgrade_error(&version, Some(101)).http_status, Some(101));
+        assert_eq!(upgrade_error(&version, Some(101), false).http_status, Some(101));
         let crowded = WsError::Capacity(CapacityError::TooManyHeaders);
-        assert_eq!(upgrade_error(&crowded, Some(101)).http_status, Some(101));
-        let request = upgrade_error(&WsError::Utf8("failed to convert header to a str".into()), None);
+        assert_eq!(upgrade_error(&crowded, Some(101), false).http_status, Some(101));
+        let request = upgrade_error(&WsError::Utf8("failed to convert header to a str".into()), None, false);
         assert_eq!(request.http_status, None);
         assert!(request.detail.contains("request could not be built"), "{request:?}");
-        let response = upgrade_error(&WsError::Utf8("failed to convert header to a str".into()), Some(101));
+        let response = upgrade_error(&WsError::Utf8("failed to convert header to a str".into()), Some(101), false);
         assert_eq!(response.http_status, Some(101));
         assert!(response.detail.contains("subprotocol that is not text"), "{response:?}");
+    }
+
+    fn alert(alert: rustls::AlertDescription) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::AlertReceived(alert))
+    }
+
+    #[test]
+    fn tls_alerts_about_client_certificates_are_named() {
+        use rustls::AlertDescription as Alert;
+        let required = "the server asked for a client certificate (TLS alert certificate_required)";
+        assert_eq!(tls_io_error(&alert(Alert::CertificateRequired), false), required);
+        assert_eq!(
+            tls_io_error(&alert(Alert::UnknownCA), true),
+            "the server refused the client certificate (TLS alert unknown_ca)"
+        );
+        assert_eq!(
+            tls_io_error(&alert(Alert::BadCertificate), false),
+            "the server asked for a client certificate (TLS alert bad_certificate)",
+            "without one, a complaint about a certificate means the server wants one"
+        );
+        assert_eq!(
+            tls_io_error(&alert(Alert::HandshakeFailure), false),
+            "the server ended the handshake (TLS alert handshake_failure)"
+        );
+        assert_eq!(alert_name(Alert::UnknownPSKIdentity), "unknown_psk_identity");
+        assert_eq!(alert_name(Alert::BadRecordMac), "bad_record_mac");
+        assert_eq!(alert_name(Alert::Unknown(200)), "number 200");
+        let other = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        assert_eq!(tls_io_error(&other, false), rustls::Error::DecryptError.to_string());
+    }
+
+    /// TLS 1.3: the alert comes after the client's handshake, while wsmon
+    /// waits for the HTTP response. It is still the TLS stage's failure.
+    #[test]
+    fn a_tls_alert_before_any_response_fails_the_tls_stage() {
+        let failure = upgrade_error(&WsError::Io(alert(rustls::AlertDescription::CertificateRequired)), None, false);
+        assert_eq!((failure.stage, failure.http_status), (Stage::Tls, None));
+        assert!(failure.detail.contains("asked for a client certificate"), "{failure:?}");
+        let reset = upgrade_error(&WsError::Io(std::io::ErrorKind::ConnectionReset.into()), None, false);
+        assert_eq!(reset.stage, Stage::Http, "any other I/O error stays the HTTP stage's");
+    }
+
+    #[test]
+    fn an_html_error_page_is_told_by_its_title() {
+        let page = "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n\
+                    <center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        assert_eq!(body_text(page.as_bytes()), "400 No required SSL certificate was sent");
+        assert_eq!(body_text(b"  plain words  "), "plain words");
+        assert_eq!(body_text("<TITLE>\n  Caf\u{e9}\n  closed </TITLE>".as_bytes()), "Caf\u{e9} closed");
     }
 }

@@ -65,6 +65,7 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
         }
     };
 
+    let client_cert = spec.options.tls.client.is_some();
     let transport = if spec.url.scheme() == "wss" {
         // Through a proxy too: TLS runs inside the tunnel, named for the server.
         let name = ServerName::try_from(host.clone())
@@ -74,7 +75,7 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
         // size every stage (and the holes it leaves in the heap).
         let tls = staged(limit, "TLS handshake", Box::pin(connector.connect(name, tcp)))
             .await?
-            .map_err(|error| fail(Stage::Tls, error.to_string()))?;
+            .map_err(|error| fail(Stage::Tls, classify::tls_io_error(&error, client_cert)))?;
         Transport::Tls(Box::new(tls))
     } else {
         Transport::Plain(tcp)
@@ -89,7 +90,7 @@ pub async fn open(spec: &ConnSpec) -> Result<Opened, HandshakeFailure> {
     let (socket, response) = staged(limit, "HTTP upgrade response", Box::pin(upgrade))
         .await
         .map_err(|timeout| HandshakeFailure { http_status: status.get(), ..timeout })?
-        .map_err(|error| classify::upgrade_error(&error, status.get()))?;
+        .map_err(|error| classify::upgrade_error(&error, status.get(), client_cert))?;
     let subprotocol = response
         .headers()
         .get("sec-websocket-protocol")

@@ -92,13 +92,21 @@ pub struct Settings {
     pub proxy: Option<ProxyText>,
 }
 
-/// TLS extras: a private CA to trust; `insecure` only when asked for.
+/// TLS extras: a private CA to trust, a client certificate to present;
+/// `insecure` only when asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     /// A PEM file of CA certificates; relative paths are relative to the profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<std::path::PathBuf>,
+    /// A client certificate (PEM), for servers that require one; always
+    /// with `key_file`. Relative to the profile, like `ca_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<std::path::PathBuf>,
+    /// The client certificate's private key (PEM, not encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<std::path::PathBuf>,
     /// Accept any certificate (shown in red). For test fleets only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure: Option<bool>,

@@ -18,7 +18,7 @@ pub use store::{Listed, Store};
 use crate::engine::policy::{RuleSetting, Selector};
 use crate::engine::proxy::Proxy;
 use crate::engine::spec::{missing_variables, parse_header, parse_subprotocol};
-use crate::engine::tls::TlsOptions;
+use crate::engine::tls::{ClientCert, TlsOptions};
 use crate::engine::{ConnOptions, ConnSpec};
 
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +65,13 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// What parsing alone cannot see: duplicate names, header and subprotocol syntax.
+/// What parsing alone cannot see: duplicate names, header and subprotocol
+/// syntax, a client certificate without its key (or the reverse).
 fn validate(path: &Path, file: &ProfileFile) -> Result<(), ProfileError> {
     let invalid = |message: String| ProfileError::Invalid { path: path.to_path_buf(), message };
+    if let Some(tls) = &file.defaults.tls {
+        client_pair(tls).map_err(|error| invalid(format!("[defaults] {error}")))?;
+    }
     let mut names = HashSet::new();
     for (index, entry) in file.connections.iter().enumerate() {
         let which = format!("connection #{} '{}'", index + 1, entry.name);
@@ -83,17 +87,39 @@ fn validate(path: &Path, file: &ProfileFile) -> Result<(), ProfileError> {
         for name in &entry.subprotocols {
             parse_subprotocol(name).map_err(|error| invalid(format!("{which}: {error}")))?;
         }
+        if let Some(tls) = &entry.tls {
+            client_pair(tls).map_err(|error| invalid(format!("{which}: {error}")))?;
+        }
     }
     Ok(())
 }
 
-/// Lay `settings` over `options`. A relative CA file is taken relative to
-/// `base` (the profile's directory).
+/// `cert_file` and `key_file` come together, where either is written.
+fn client_pair(tls: &TlsSettings) -> Result<(), String> {
+    let example = "e.g. tls = { cert_file = \"client.pem\", key_file = \"client-key.pem\" }";
+    match (&tls.cert_file, &tls.key_file) {
+        (Some(_), None) => {
+            Err(format!("tls has cert_file without key_file: give the certificate's key too, {example}"))
+        }
+        (None, Some(_)) => {
+            Err(format!("tls has key_file without cert_file: give the certificate it belongs to, {example}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Lay `settings` over `options`. A relative CA file, client certificate
+/// or key is taken relative to `base` (the profile's directory).
 pub fn apply_from(settings: &Settings, base: &Path, options: &mut ConnOptions) {
     apply(settings, options);
     if let Some(tls) = &settings.tls {
         if let Some(ca_file) = &tls.ca_file {
             options.tls.ca_file = Some(base.join(ca_file));
+        }
+        // `validate` made sure they come together.
+        if let (Some(cert_file), Some(key_file)) = (&tls.cert_file, &tls.key_file) {
+            let client = ClientCert { cert_file: base.join(cert_file), key_file: base.join(key_file) };
+            options.tls.client = Some(std::sync::Arc::new(client));
         }
         if let Some(insecure) = tls.insecure {
             options.tls.insecure = insecure;
@@ -237,17 +263,18 @@ fn own_rules(rules: &[(Selector, RuleSetting)], inherited: &[(Selector, RuleSett
 }
 
 /// The TLS settings that differ from the inherited ones. `apply_from` made
-/// a CA file absolute; one under the profile's directory is written
+/// the files absolute; one under the profile's directory is written
 /// relative to it again, as a person would, so the profiles directory can
 /// move with its certificates.
 fn tls_over(tls: &TlsOptions, inherited: &TlsOptions, base: &Path) -> Option<TlsSettings> {
-    let ca_file = tls
-        .ca_file
-        .as_deref()
-        .filter(|_| tls.ca_file != inherited.ca_file)
-        .map(|file| file.strip_prefix(base).unwrap_or(file).to_path_buf());
+    let relative = |file: &Path| file.strip_prefix(base).unwrap_or(file).to_path_buf();
+    let ca_file = tls.ca_file.as_deref().filter(|_| tls.ca_file != inherited.ca_file).map(relative);
+    let client = tls.client.as_ref().filter(|_| tls.client != inherited.client);
+    let cert_file = client.map(|client| relative(&client.cert_file));
+    let key_file = client.map(|client| relative(&client.key_file));
     let insecure = (tls.insecure != inherited.insecure).then_some(tls.insecure);
-    (ca_file.is_some() || insecure.is_some()).then_some(TlsSettings { ca_file, insecure })
+    let settings = TlsSettings { ca_file, cert_file, key_file, insecure };
+    (settings != TlsSettings::default()).then_some(settings)
 }
 
 #[cfg(test)]

@@ -343,6 +343,46 @@ fn file_with_proxy(proxy: &str) -> ProfileFile {
 }
 
 #[test]
+fn client_certificates_resolve_relative_to_the_profile_and_round_trip() {
+    let text = "[defaults]\ntls = { cert_file = \"certs/client.pem\", key_file = \"certs/client-key.pem\" }\n\n\
+                [[connection]]\nname = \"a\"\nurl = \"wss://h/\"\n\n\
+                [[connection]]\nname = \"b\"\nurl = \"wss://h/\"\n\
+                tls = { cert_file = \"/etc/wsmon/b.pem\", key_file = \"b-key.pem\" }\n";
+    let path = Path::new("/home/me/.config/wsmon/profiles/p.toml");
+    let file = parse(path, text).unwrap();
+    let specs = file.specs(path, |_| {}).unwrap();
+    let client = |index: usize| specs[index].options.tls.client.clone().unwrap();
+    assert_eq!(client(0).cert_file, Path::new("/home/me/.config/wsmon/profiles/certs/client.pem"));
+    assert_eq!(client(0).key_file, Path::new("/home/me/.config/wsmon/profiles/certs/client-key.pem"));
+    assert_eq!(client(1).cert_file, Path::new("/etc/wsmon/b.pem"), "an absolute path stays as it is");
+    assert_eq!(client(1).key_file, Path::new("/home/me/.config/wsmon/profiles/b-key.pem"));
+    let base = path.parent().unwrap();
+    let flat = ProfileFile::from_specs_over(&specs, &Settings::default(), base);
+    let tls = flat.connections[0].tls.clone().unwrap();
+    assert_eq!(
+        (tls.cert_file.as_deref(), tls.key_file.as_deref()),
+        (Some(Path::new("certs/client.pem")), Some(Path::new("certs/client-key.pem"))),
+        "written relative to the profile again"
+    );
+    let again = flat.specs(path, |_| {}).unwrap();
+    assert_eq!(
+        (again[0].options.tls.clone(), again[1].options.tls.clone()),
+        (specs[0].options.tls.clone(), specs[1].options.tls.clone())
+    );
+    let over = ProfileFile::from_specs_over(&specs, &file.defaults, base);
+    assert_eq!(over, file, "over its own defaults, the pair is not repeated");
+}
+
+#[test]
+fn a_certificate_without_its_key_is_refused_where_it_is_written() {
+    let error = error_of("[[connection]]\nname = \"a\"\nurl = \"wss://h/\"\ntls = { cert_file = \"c.pem\" }\n");
+    assert!(error.contains("connection #1 'a'") && error.contains("cert_file without key_file"), "{error}");
+    assert!(error.contains("key_file = \"client-key.pem\""), "{error}");
+    let error = error_of("[defaults.tls]\nkey_file = \"k.pem\"\n");
+    assert!(error.contains("[defaults]") && error.contains("key_file without cert_file"), "{error}");
+}
+
+#[test]
 fn over_its_defaults_a_profile_comes_back_as_it_was() {
     let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
     let specs = file.specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();

@@ -56,8 +56,9 @@ pub enum Overlay {
     Help,
     /// The catalogue's explanation of a close code.
     Explain(u16),
-    /// A failed handshake explained (a connection that never opened).
-    ExplainFailure(crate::close::Stage, Option<u16>),
+    /// A failed handshake explained (a connection that never opened):
+    /// stage, status and detail.
+    ExplainFailure(crate::close::Stage, Option<u16>, String),
     ConfirmRemove(ConnId),
     /// Save as this profile name, which exists already?
     ConfirmOverwrite(String),
@@ -394,7 +395,7 @@ impl App {
                     self.overlay = match selected.and_then(|conn| endings(conn).nth(self.history_cursor)) {
                         Some(Ending::Close(entry)) => Some(Overlay::Explain(entry.record.code)),
                         Some(Ending::Failure(_, failure)) => {
-                            Some(Overlay::ExplainFailure(failure.stage, failure.http_status))
+                            Some(Overlay::ExplainFailure(failure.stage, failure.http_status, failure.detail.clone()))
                         }
                         None => None,
                     };

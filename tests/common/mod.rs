@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part of this kit
 
 pub mod child;
+pub mod pki;
 pub mod proxies;
 pub mod scrape;
 pub mod tls;

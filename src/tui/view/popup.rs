@@ -17,7 +17,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
     match &app.overlay {
         Some(Overlay::Help) => help(frame, area, app),
         Some(Overlay::Explain(code)) => explain(frame, area, app, *code),
-        Some(Overlay::ExplainFailure(stage, status)) => explain_failure(frame, area, app, *stage, *status),
+        Some(Overlay::ExplainFailure(stage, status, detail)) => {
+            explain_failure(frame, area, app, *stage, *status, detail)
+        }
         Some(Overlay::ConfirmRemove(id)) => {
             let name = model.connection(*id).map(|conn| escape(&conn.name).into_owned()).unwrap_or_default();
             let text = vec![
@@ -70,8 +72,15 @@ fn explain(frame: &mut Frame, area: Rect, app: &App, code: u16) {
     show(frame, centered(area, 76, 22), &title, lines);
 }
 
-fn explain_failure(frame: &mut Frame, area: Rect, app: &App, stage: crate::close::Stage, status: Option<u16>) {
-    let explanation = crate::failures::explain(stage, status);
+fn explain_failure(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    stage: crate::close::Stage,
+    status: Option<u16>,
+    detail: &str,
+) {
+    let explanation = crate::failures::explain(stage, status, detail);
     let section = |label: &'static str, text: String| {
         vec![Line::styled(label, app.theme.title()), Line::raw(format!("  {text}")), Line::raw("")]
     };
