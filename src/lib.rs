@@ -17,6 +17,7 @@ pub mod failures;
 pub mod format;
 pub mod gates;
 pub mod headless;
+pub mod lang;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
