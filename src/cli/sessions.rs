@@ -13,6 +13,7 @@ use crate::demo::{DemoOptions, Fleet};
 use crate::engine::ConnOptions;
 use crate::gates::Gates;
 use crate::headless::{self, WatchOptions};
+use crate::lang::Lang;
 use crate::model::WaveRules;
 use crate::profile::Store;
 use crate::recording;
@@ -33,7 +34,7 @@ pub(super) fn tui(runtime: &tokio::runtime::Runtime, options: TuiOptions) -> any
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn demo(args: DemoArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     // Short seeds are easy to retype.
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(1..100_000));
     let options = DemoOptions {
@@ -74,6 +75,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             profiles: Store::open()?,
             report: args.session.report,
             metrics,
+            lang,
         };
         tui(&runtime, options)
     };
@@ -81,7 +83,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     code
 }
 
-pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     let Some(path) = args.file else { return list_session_logs() };
     let label = log_label(&path);
     // The report goes last: it needs the whole log.
@@ -115,6 +117,7 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             profiles: Store::open()?,
             report: None,
             metrics: None,
+            lang,
         };
         return tui(&runtime()?, options);
     };

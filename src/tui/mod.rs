@@ -65,6 +65,8 @@ pub struct TuiOptions {
     pub report: Option<PathBuf>,
     /// Serve metrics (`--metrics`) while the screen runs.
     pub metrics: Option<MetricsSetup>,
+    /// The language of explanations and reports (`--lang`, the locale).
+    pub lang: crate::lang::Lang,
 }
 
 /// What a session left on disk, to tell the user once the screen is gone.
@@ -76,6 +78,7 @@ pub struct Outcome {
 pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     let mut guard = TerminalGuard::enter()?;
     let mut app = App::new(&options.label, options.defaults, Theme::from_env());
+    app.lang = options.lang;
     let mut session = match options.source {
         Source::Live { specs, log, waves } => {
             let insecure: Vec<bool> = specs.iter().map(|spec| spec.options.tls.insecure).collect();

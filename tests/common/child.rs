@@ -119,10 +119,14 @@ impl Wsmon {
     }
 }
 
-/// `wsmon` with its directories under `dirs`.
+/// `wsmon` with its directories under `dirs`, in English whatever the
+/// locale of the machine running the tests (a test sets one to see another).
 pub fn command(dirs: &Path) -> Command {
     let mut command = Command::new(WSMON);
     command.env("WSMON_CONFIG_DIR", dirs.join("config")).env("WSMON_DATA_DIR", dirs.join("data"));
+    for name in wsmon::lang::LOCALE_VARS {
+        command.env_remove(name);
+    }
     command
 }
 
