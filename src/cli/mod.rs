@@ -378,7 +378,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(args)) => demo(*args, lang),
-        Some(Command::Watch(args)) => watch(*args),
+        Some(Command::Watch(args)) => watch(*args, lang),
         Some(Command::Replay(args)) => replay(args, lang),
         Some(Command::Profile { action }) => profile_command(action),
         None => {

@@ -65,6 +65,7 @@ pub(super) fn demo(args: DemoArgs, lang: Lang) -> anyhow::Result<ExitCode> {
             waves,
             metrics,
             shard: None,
+            lang,
         };
         run_watch(&runtime, options)
     } else {
@@ -87,7 +88,7 @@ pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     let Some(path) = args.file else { return list_session_logs() };
     let label = log_label(&path);
     // The report goes last: it needs the whole log.
-    let mut report = args.report.map(|report| ExitReport::new(&label, report));
+    let mut report = args.report.map(|report| ExitReport::new(&label, report, lang));
     let mut outputs: Vec<&mut dyn Output> = report.iter_mut().map(|report| report as &mut dyn Output).collect();
     let (session, replayed) =
         Session::replay(&path, &mut outputs).with_context(|| format!("reading {}", path.display()))?;
@@ -105,7 +106,8 @@ pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
             path.display()
         )));
     };
-    let notes = replayed.left_out();
+    // Said in English on the screen and stderr, in the report's language in it.
+    let notes = replayed.left_out(Lang::En);
     let Some(report) = report.as_mut() else {
         let source = Source::Replay { session: Box::new(session), notes };
         // A session log names its session; other logs are named by their file.
@@ -124,7 +126,7 @@ pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     for note in &notes {
         crate::tell!("wsmon: {}: {note}", path.display());
     }
-    report.add_notes(notes);
+    report.add_notes(replayed.left_out(report.prose_lang()));
     runtime()?.block_on(session.finish(&mut [report], &Gates::default(), SHUTDOWN_NOTHING))?;
     Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -192,7 +194,7 @@ pub(super) fn metrics(
     Ok(Some(MetricsSetup { endpoint, per_connection: args.metrics_per_connection.then_some(limit), shard: None }))
 }
 
-pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn watch(args: WatchArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     let mut selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
     if selection.specs.is_empty() {
         anyhow::bail!(BadInput(
@@ -218,6 +220,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         waves: selection.waves,
         metrics,
         shard: args.shard,
+        lang,
     };
     run_watch(&runtime()?, options)
 }

@@ -164,7 +164,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
         }
     }
     drop(guard);
-    let mut report = options.report.map(|path| ExitReport::new(&app.label, path));
+    let mut report = options.report.map(|path| ExitReport::new(&app.label, path, app.lang));
     let mut outputs: Vec<&mut dyn Output> = report.iter_mut().map(|report| report as &mut dyn Output).collect();
     let ended = session.finish(&mut outputs, &Gates::default(), SHUTDOWN_GRACE).await?;
     for notice in ended.notices {

@@ -32,7 +32,13 @@ impl Wsmon {
     /// `start`, with config and data directories prepared by the caller
     /// (a profile written first).
     pub fn start_in(dirs: tempfile::TempDir, args: &[&str]) -> Wsmon {
+        Wsmon::start_with(dirs, &[], args)
+    }
+
+    /// `start_in` with environment variables set (a locale).
+    pub fn start_with(dirs: tempfile::TempDir, env: &[(&str, &str)], args: &[&str]) -> Wsmon {
         let mut child = command(dirs.path())
+            .envs(env.iter().copied())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -132,8 +138,13 @@ pub fn command(dirs: &Path) -> Command {
 
 /// Runs wsmon to completion; returns (status, stdout, stderr).
 pub async fn run(dirs: &Path, args: &[&str]) -> (i32, String, String) {
-    let output =
-        tokio::time::timeout(LIMIT, command(dirs).args(args).output()).await.expect("wsmon ends").expect("wsmon runs");
+    run_with(dirs, &[], args).await
+}
+
+/// `run` with environment variables set (a locale).
+pub async fn run_with(dirs: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let output = command(dirs).envs(env.iter().copied()).args(args).output();
+    let output = tokio::time::timeout(LIMIT, output).await.expect("wsmon ends").expect("wsmon runs");
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
     (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
 }
