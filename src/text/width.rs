@@ -22,9 +22,11 @@ pub fn pad(text: &str, cells: usize) -> String {
 /// and between CJK characters where Unicode's line breaking rules allow it
 /// (never before 。 or 、); a word longer than a line is broken between two
 /// characters. textwrap with its default `unicode-linebreak` and
-/// `unicode-width` features.
+/// `unicode-width` features; each line filled as far as it goes (first fit),
+/// as Japanese is set and as ratatui wraps English.
 pub fn wrap(text: &str, cells: usize) -> Vec<String> {
-    textwrap::wrap(text, textwrap::Options::new(cells.max(1))).into_iter().map(|line| line.into_owned()).collect()
+    let options = textwrap::Options::new(cells.max(1)).wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    textwrap::wrap(text, options).into_iter().map(|line| line.into_owned()).collect()
 }
 
 #[cfg(test)]
