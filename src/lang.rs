@@ -35,14 +35,11 @@ impl Lang {
         })
     }
 
-    /// The language a locale name asks for: `ja`, `ja_JP.UTF-8`, `ja_JP@…`
-    /// are Japanese; anything else (`C`, `POSIX`, `en_US.UTF-8`, `jam`) is
-    /// English.
+    /// The language a locale name asks for: one starting with `ja` (`ja`,
+    /// `ja_JP.UTF-8`, the old alias `japanese`) is Japanese; anything else
+    /// (`C`, `POSIX`, `en_US.UTF-8`) is English.
     pub fn of_locale(locale: &str) -> Lang {
-        match locale.strip_prefix("ja") {
-            Some(rest) if rest.is_empty() || rest.starts_with(['_', '.', '@', '-']) => Lang::Ja,
-            _ => Lang::En,
-        }
+        if locale.starts_with("ja") { Lang::Ja } else { Lang::En }
     }
 
     /// `--lang` when given, else the first non-empty of `LC_ALL`,
@@ -108,10 +105,10 @@ mod tests {
 
     #[test]
     fn locale_names() {
-        for japanese in ["ja", "ja_JP", "ja_JP.UTF-8", "ja_JP.eucJP", "ja.UTF-8", "ja_JP@cjknarrow"] {
+        for japanese in ["ja", "ja_JP", "ja_JP.UTF-8", "ja_JP.eucJP", "ja.UTF-8", "ja_JP@cjknarrow", "japanese"] {
             assert_eq!(Lang::of_locale(japanese), Lang::Ja, "{japanese}");
         }
-        for english in ["C", "POSIX", "C.UTF-8", "en_US.UTF-8", "de_DE", "jam", "JA", ""] {
+        for english in ["C", "POSIX", "C.UTF-8", "en_US.UTF-8", "de_DE", "JA_JP", ""] {
             assert_eq!(Lang::of_locale(english), Lang::En, "{english}");
         }
     }
