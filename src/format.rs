@@ -13,7 +13,7 @@ pub fn duration_ms(ms: u64) -> String {
     const DAY: u64 = 24 * HOUR;
     match ms {
         0..SECOND => format!("{ms}ms"),
-        SECOND..10_000 if ms % SECOND != 0 => format!("{}.{}s", ms / SECOND, (ms % SECOND) / 100),
+        SECOND..10_000 if !ms.is_multiple_of(SECOND) => format!("{}.{}s", ms / SECOND, (ms % SECOND) / 100),
         SECOND..MINUTE => format!("{}s", ms / SECOND),
         MINUTE..HOUR if ms % MINUTE < SECOND => format!("{}m", ms / MINUTE),
         MINUTE..HOUR => format!("{}m{:02}s", ms / MINUTE, (ms % MINUTE) / SECOND),

@@ -45,6 +45,8 @@ pub struct WatchOptions {
     pub metrics: Option<MetricsSetup>,
     /// The specs are this shard of a profile's (`--shard`).
     pub shard: Option<Shard>,
+    /// The Markdown report's language; the lines and JSON are English.
+    pub lang: crate::lang::Lang,
 }
 
 pub struct WatchOutcome {
@@ -65,7 +67,7 @@ pub async fn watch(
     let mut session = Session::live(&options.label, options.specs, options.log, options.waves, shard);
     let mut lines: Box<dyn Output + '_> =
         if options.json { Box::new(JsonLines::new(&mut *out)) } else { Box::new(TextLines::new(&mut *out)) };
-    let mut report = options.report.map(|path| ExitReport::new(&options.label, path));
+    let mut report = options.report.map(|path| ExitReport::new(&options.label, path, options.lang));
     // Served until the watch returns. The series go before the lines, so a
     // line read means its event is counted in the next scrape.
     let (mut metrics, _serving) = match options.metrics.map(MetricsSetup::start).transpose()? {

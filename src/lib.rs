@@ -18,6 +18,7 @@ pub mod follow;
 pub mod format;
 pub mod gates;
 pub mod headless;
+pub mod lang;
 pub mod limits;
 pub mod logging;
 pub mod metrics;

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use crate::event::{Event, EventKind, Ts};
 use crate::format::{clock_ms, size};
+use crate::lang::Lang;
 use crate::wire::{Decoded, LogGap, Replayer, SessionHeader};
 
 /// A line longer than this is not a wsmon event: skipped without being
@@ -41,26 +42,35 @@ pub struct Replayed {
 }
 
 impl Replayed {
-    /// What the replayed figures do not hold, for a person.
-    pub fn left_out(&self) -> Vec<String> {
-        let mut notes: Vec<String> = self.gap.iter().map(gap_note).collect();
+    /// What the replayed figures do not hold, for a person, in `lang`
+    /// (a Markdown report's notes; docs/ARCHITECTURE.md, "Languages").
+    pub fn left_out(&self, lang: Lang) -> Vec<String> {
+        let mut notes: Vec<String> = self.gap.iter().map(|gap| gap_note(gap, lang)).collect();
         if self.rtt_summaries > 0 {
-            notes.push("RTT was logged as one summary per connection and minute, not every ping".into());
+            notes.push(
+                lang.pick(
+                    "RTT was logged as one summary per connection and minute, not every ping",
+                    "RTT は ping ごとではなく、接続ごとに 1 分単位の要約として記録されています",
+                )
+                .into(),
+            );
         }
         notes
     }
 }
 
-/// What a capped log's gap leaves out, for a person.
-pub fn gap_note(gap: &LogGap) -> String {
-    format!(
-        "the log reached its {} cap: {} lines ({}) from {} to {} were left out, so the figures cover the rest",
-        size(gap.cap_bytes),
-        gap.lines,
-        size(gap.bytes),
-        clock_ms(gap.from),
-        clock_ms(gap.to)
-    )
+/// What a capped log's gap leaves out, for a person, in `lang`.
+pub fn gap_note(gap: &LogGap, lang: Lang) -> String {
+    let (cap, lines, bytes) = (size(gap.cap_bytes), gap.lines, size(gap.bytes));
+    let (from, to) = (clock_ms(gap.from), clock_ms(gap.to));
+    match lang {
+        Lang::En => format!(
+            "the log reached its {cap} cap: {lines} lines ({bytes}) from {from} to {to} were left out, so the figures cover the rest"
+        ),
+        Lang::Ja => format!(
+            "ログが上限 {cap} に達したため、{from} から {to} までの {lines} 行 ({bytes}) が省かれています。数値はそれ以外の部分のものです"
+        ),
+    }
 }
 
 /// What one line of a log is, read back: owned, so a follower can send it
@@ -248,12 +258,15 @@ mod tests {
         let (model, replayed) = replay(log.as_bytes());
         assert_eq!((replayed.gap, replayed.rtt_summaries, replayed.events), (Some(gap), 1, 3));
         assert_eq!(model.totals().closes, 1);
-        let notes = replayed.left_out();
+        let notes = replayed.left_out(Lang::En);
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("64.0 MiB cap: 1200 lines (3.0 MiB)"), "{notes:?}");
         assert!(notes[1].contains("one summary per connection and minute"), "{notes:?}");
+        let notes = replayed.left_out(Lang::Ja);
+        assert!(notes[0].contains("上限 64.0 MiB") && notes[0].contains("1200 行 (3.0 MiB)"), "{notes:?}");
+        assert!(notes[1].contains("1 分単位の要約"), "{notes:?}");
         assert!(
-            replay(format!("{OPEN}\n{CLOSED}\n").as_bytes()).1.left_out().is_empty(),
+            replay(format!("{OPEN}\n{CLOSED}\n").as_bytes()).1.left_out(Lang::En).is_empty(),
             "a whole log leaves nothing out"
         );
     }

@@ -1,6 +1,8 @@
 //! Deployment reports: what happened over a session, to paste into an
 //! incident channel (Markdown) or feed to a script (JSON). Built from the
 //! model's summary, so a report, the `watch` summary and a replay agree.
+//! The Markdown is in English or Japanese; the JSON never changes with the
+//! language.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::Ts;
 use crate::format::{duration_ms, maybe_ms, proxies_text, wave_problems, wave_services};
+use crate::lang::Lang;
 use crate::model::{Percentiles, Summary, WaveSummary};
 use crate::text::escape;
 
@@ -63,135 +66,249 @@ impl Report {
         Report { notes, ..self }
     }
 
-    pub fn render(&self, format: Format) -> String {
+    /// The report as `format` says. `lang` chooses the Markdown's words
+    /// (docs/ARCHITECTURE.md, "Languages"); the JSON is the same in every
+    /// language.
+    pub fn render(&self, format: Format, lang: Lang) -> String {
         match format {
-            Format::Markdown => self.markdown(),
+            Format::Markdown => self.markdown(lang),
             Format::Json => crate::wire::pretty(self) + "\n",
         }
     }
 
     /// Write the report in the format its file name asks for.
-    pub fn write(&self, path: &Path) -> io::Result<()> {
+    pub fn write(&self, path: &Path, lang: Lang) -> io::Result<()> {
         let format = Format::for_path(path).map_err(io::Error::other)?;
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, self.render(format))
+        std::fs::write(path, self.render(format, lang))
     }
 
-    fn markdown(&self) -> String {
+    fn markdown(&self, lang: Lang) -> String {
         let s = &self.summary;
-        let shard = s.shard.as_ref().map(|shard| format!(" · shard {}", cell(shard))).unwrap_or_default();
-        let mut out = format!("# Deployment report · {}{shard}\n\n", cell(&self.label));
+        let w = words(lang);
+        let shard = s.shard.as_ref().map(|shard| format!(" · {} {}", w.shard, cell(shard))).unwrap_or_default();
+        let mut out = format!("# {} · {}{shard}\n\n", w.title, cell(&self.label));
         let from = s.started.as_deref().map_or("-".to_string(), utc);
-        out.push_str(&format!(
-            "{from} → {} ({})  \n{} connections, {} open at the end · {} closes · {} handshake failures\n",
-            utc(&self.ended),
-            duration_ms(s.duration_ms),
-            s.connections,
-            s.open_at_end,
-            s.closes,
-            s.handshake_failures
-        ));
+        let (to, span) = (utc(&self.ended), duration_ms(s.duration_ms));
+        out.push_str(&format!("{from} → {to} ({span})  \n"));
+        let (n, open, closes, failures) = (s.connections, s.open_at_end, s.closes, s.handshake_failures);
+        out.push_str(&match lang {
+            Lang::En => format!(
+                "{n} connections, {open} open at the end · {closes} closes · {failures} handshake failures\n"
+            ),
+            Lang::Ja => format!(
+                "接続 {n} 件（終了時に開いていたもの {open} 件） · クローズ {closes} 件 · ハンドシェイク失敗 {failures} 件\n"
+            ),
+        });
         if !s.proxies.is_empty() {
-            out.push_str(&format!("Through proxies: {}\n", cell(&proxies_text(&s.proxies))));
+            let through = cell(&proxies_text(&s.proxies));
+            out.push_str(&match lang {
+                Lang::En => format!("Through proxies: {through}\n"),
+                Lang::Ja => format!("経由したプロキシ: {through}\n"),
+            });
         }
         for note in &self.notes {
-            out.push_str(&format!("\n> Note: {}\n", escape(note)));
+            out.push_str(&format!("\n> {}: {}\n", w.note, escape(note)));
         }
 
-        out.push_str(&format!("\n## Restart waves: {}\n\n", s.waves_total));
+        out.push_str(&format!("\n## {}: {}\n\n", w.waves, s.waves_total));
         if s.waves.is_empty() {
-            out.push_str("None.\n");
+            out.push_str(w.none);
         } else {
             if (s.waves.len() as u32) < s.waves_total {
-                out.push_str(&format!("The last {} in detail.\n\n", s.waves.len()));
+                out.push_str(&match lang {
+                    Lang::En => format!("The last {} in detail.\n\n", s.waves.len()),
+                    Lang::Ja => format!("詳しくは直近の {} 件。\n\n", s.waves.len()),
+                });
             }
-            out.push_str(
-                "| Wave | Kind | Started | Hit | Back | Not back | Recovery p50 | p95 | max | Other problems |\n",
-            );
+            out.push_str(&format!("| {} |\n", w.wave_columns.join(" | ")));
             out.push_str("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
             for wave in &s.waves {
-                out.push_str(&wave_row(wave));
+                out.push_str(&wave_row(wave, w));
             }
-            out.push_str(&wave_details(&s.waves));
+            out.push_str(&wave_details(&s.waves, lang));
         }
 
         let protocol_total: u64 = s.protocol_errors.iter().map(|error| error.count).sum();
-        out.push_str(&format!("\n## Protocol errors (1002): {protocol_total}\n\n"));
+        out.push_str(&format!("\n## {} (1002): {protocol_total}\n\n", w.protocol_errors));
         if s.protocol_errors.is_empty() {
-            out.push_str("None.\n");
+            out.push_str(w.none);
         } else {
-            out.push_str("| Cause | Endpoint | Count |\n|---|---|---:|\n");
+            out.push_str(&format!("| {} |\n|---|---|---:|\n", w.protocol_columns.join(" | ")));
             for error in &s.protocol_errors {
                 out.push_str(&format!("| {} | {} | {} |\n", error.cause.as_str(), cell(&error.conn), error.count));
             }
         }
 
-        out.push_str("\n## Other closes\n\n");
+        out.push_str(&format!("\n## {}\n\n", w.other_closes));
         // Protocol errors and restarts have sections of their own.
         let broken_down = |code: &String| code.parse().is_ok_and(|code| crate::close::facts(code).broken_down());
         let others: Vec<_> = s.by_code.iter().filter(|(code, _)| !broken_down(code)).collect();
         if others.is_empty() {
-            out.push_str("None.\n");
+            out.push_str(w.none);
         } else {
-            out.push_str("| Code | Meaning | Count |\n|---:|---|---:|\n");
+            out.push_str(&format!("| {} |\n|---:|---|---:|\n", w.code_columns.join(" | ")));
             for (code, count) in others {
-                let name = code.parse().map_or("", crate::close::short_name);
+                let name = code.parse().map_or(String::new(), |code| code_name(code, lang));
                 out.push_str(&format!("| {code} | {name} | {count} |\n"));
             }
         }
         if !s.by_stage.is_empty() {
-            out.push_str("\n## Handshake failures by stage\n\n| Stage | Count |\n|---|---:|\n");
+            out.push_str(&format!("\n## {}\n\n| {} |\n|---|---:|\n", w.by_stage, w.stage_columns.join(" | ")));
             for (stage, count) in &s.by_stage {
                 out.push_str(&format!("| {stage} | {count} |\n"));
             }
         }
 
-        out.push_str("\n## Down at the end\n\n");
+        out.push_str(&format!("\n## {}\n\n", w.down_at_end));
         if s.down_at_end.is_empty() {
-            out.push_str("Every connection was open.\n");
+            out.push_str(w.all_open);
         } else {
             for name in s.down_at_end.iter().take(DOWN_LISTED) {
                 out.push_str(&format!("- {}\n", cell(name)));
             }
             if s.down_at_end.len() > DOWN_LISTED {
-                out.push_str(&format!("- … and {} more\n", s.down_at_end.len() - DOWN_LISTED));
+                let more = s.down_at_end.len() - DOWN_LISTED;
+                out.push_str(&match lang {
+                    Lang::En => format!("- … and {more} more\n"),
+                    Lang::Ja => format!("- ほか {more} 件\n"),
+                });
             }
         }
         out
     }
 }
 
+/// A code's name in the "other closes" table: the short English name, or
+/// the Japanese catalogue's.
+fn code_name(code: u16, lang: Lang) -> String {
+    match lang {
+        Lang::En => crate::close::short_name(code).to_string(),
+        Lang::Ja => crate::catalogue::explain(code, lang).facts.name,
+    }
+}
+
+/// The Markdown report's fixed words; slugs (wave kinds, causes, stages)
+/// stay as they are in every language, as the JSON spells them.
+struct Words {
+    title: &'static str,
+    shard: &'static str,
+    note: &'static str,
+    none: &'static str,
+    waves: &'static str,
+    wave_columns: [&'static str; 10],
+    in_progress: &'static str,
+    protocol_errors: &'static str,
+    protocol_columns: [&'static str; 3],
+    other_closes: &'static str,
+    code_columns: [&'static str; 3],
+    by_stage: &'static str,
+    stage_columns: [&'static str; 2],
+    down_at_end: &'static str,
+    all_open: &'static str,
+}
+
+const EN: Words = Words {
+    title: "Deployment report",
+    shard: "shard",
+    note: "Note",
+    none: "None.\n",
+    waves: "Restart waves",
+    wave_columns: [
+        "Wave",
+        "Kind",
+        "Started",
+        "Hit",
+        "Back",
+        "Not back",
+        "Recovery p50",
+        "p95",
+        "max",
+        "Other problems",
+    ],
+    in_progress: " (in progress)",
+    protocol_errors: "Protocol errors",
+    protocol_columns: ["Cause", "Endpoint", "Count"],
+    other_closes: "Other closes",
+    code_columns: ["Code", "Meaning", "Count"],
+    by_stage: "Handshake failures by stage",
+    stage_columns: ["Stage", "Count"],
+    down_at_end: "Down at the end",
+    all_open: "Every connection was open.\n",
+};
+
+const JA: Words = Words {
+    title: "デプロイレポート",
+    shard: "シャード",
+    note: "注記",
+    none: "なし。\n",
+    waves: "再起動の波",
+    wave_columns: ["波", "種類", "開始", "対象", "復帰", "未復帰", "復帰時間 p50", "p95", "最大", "その他の問題"],
+    in_progress: "（進行中）",
+    protocol_errors: "プロトコルエラー",
+    protocol_columns: ["原因", "エンドポイント", "件数"],
+    other_closes: "その他のクローズ",
+    code_columns: ["コード", "意味", "件数"],
+    by_stage: "段階別のハンドシェイク失敗",
+    stage_columns: ["段階", "件数"],
+    down_at_end: "終了時にダウンしていた接続",
+    all_open: "すべての接続が開いていました。\n",
+};
+
+fn words(lang: Lang) -> &'static Words {
+    lang.pick(&EN, &JA)
+}
+
 /// Per wave: its span, services, problems and stragglers, where it has any.
-fn wave_details(waves: &[WaveSummary]) -> String {
+fn wave_details(waves: &[WaveSummary], lang: Lang) -> String {
     let mut out = String::new();
     for wave in waves {
         let mut lines = Vec::new();
         if let (Some(ended), Some(ms)) = (&wave.ended, wave.duration_ms) {
-            lines.push(format!("ended {} after {}", utc(ended), duration_ms(ms)));
+            lines.push(match lang {
+                Lang::En => format!("ended {} after {}", utc(ended), duration_ms(ms)),
+                Lang::Ja => format!("{} に終了（{}）", utc(ended), duration_ms(ms)),
+            });
         }
         if wave.groups.len() > 1 {
-            lines.push(format!("per service: {}", wave_services(wave)));
+            lines.push(match lang {
+                Lang::En => format!("per service: {}", wave_services(wave)),
+                Lang::Ja => format!("サービス別: {}", services_ja(wave)),
+            });
         }
         if !wave.problems.is_empty() {
-            lines.push(format!("other problems: {}", wave_problems(wave)));
+            lines.push(format!("{}: {}", lang.pick("other problems", "その他の問題"), wave_problems(wave)));
         }
         if !wave.stragglers.is_empty() {
             let names: Vec<String> = wave.stragglers.iter().map(|name| cell(name)).collect();
-            lines.push(format!("not back: {}", names.join(", ")));
+            lines.push(format!("{}: {}", lang.pick("not back", "未復帰"), names.join(", ")));
         }
         if !lines.is_empty() {
-            out.push_str(&format!("\n**Wave {}**: {}\n", wave.number, lines.join("; ")));
+            let (label, separator) = lang.pick(("Wave", "; "), ("波", "；"));
+            out.push_str(&format!("\n**{label} {}**: {}\n", wave.number, lines.join(separator)));
         }
     }
     out
 }
 
-fn wave_row(wave: &WaveSummary) -> String {
+/// `format::wave_services` in Japanese: `api 8/8 復帰 p95 4.1s · feed 2/8`.
+fn services_ja(wave: &WaveSummary) -> String {
+    let group = |group: &crate::model::GroupSummary| {
+        let name = escape(&group.name);
+        match (group.still_down, group.recovery.p95_ms) {
+            (0, Some(p95)) => format!("{name} {}/{} 復帰 p95 {}", group.back, group.hit, duration_ms(p95)),
+            _ => format!("{name} {}/{}", group.back, group.hit),
+        }
+    };
+    wave.groups.iter().map(group).collect::<Vec<_>>().join(" · ")
+}
+
+fn wave_row(wave: &WaveSummary, w: &Words) -> String {
     let kind = match wave.in_progress {
         false => wave.kind.as_str().to_string(),
-        true => format!("{} (in progress)", wave.kind.as_str()),
+        true => format!("{}{}", wave.kind.as_str(), w.in_progress),
     };
     let Percentiles { p50_ms, p95_ms, max_ms, .. } = wave.recovery;
     format!(
@@ -275,16 +392,33 @@ mod tests {
 
     #[test]
     fn the_markdown_report_has_every_section() {
-        insta::assert_snapshot!(report().render(Format::Markdown));
+        insta::assert_snapshot!(report().render(Format::Markdown, Lang::En));
     }
 
     #[test]
     fn the_json_report_is_the_summary_with_a_label() {
-        let json: serde_json::Value = serde_json::from_str(&report().render(Format::Json)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&report().render(Format::Json, Lang::En)).unwrap();
         assert_eq!((json["label"].as_str(), json["ended"].as_str()), (Some("prod"), Some("2026-11-18T11:07:00.000Z")));
         assert_eq!((json["waves"][0]["hit"].as_u64(), json["waves"][0]["back"].as_u64()), (Some(2), Some(1)));
         assert_eq!(json["protocol_errors"][0]["cause"], "masked_frame");
         assert_eq!(json["down_at_end"], serde_json::json!(["api-2", "proxy", "search|eu"]));
+    }
+
+    #[test]
+    fn the_markdown_report_in_japanese() {
+        let text = report().render(Format::Markdown, Lang::Ja);
+        insta::assert_snapshot!(text);
+        for heading in ["# デプロイレポート · prod", "## 再起動の波: 1", "## プロトコルエラー (1002): 1"]
+        {
+            assert!(text.contains(heading), "{heading}: {text}");
+        }
+        // Slugs stay as the JSON spells them.
+        assert!(text.contains("| masked_frame | proxy | 1 |") && text.contains("| 1013 | 後で再試行 | 1 |"), "{text}");
+    }
+
+    #[test]
+    fn the_json_report_is_the_same_in_every_language() {
+        assert_eq!(report().render(Format::Json, Lang::En), report().render(Format::Json, Lang::Ja));
     }
 
     #[test]

@@ -10,11 +10,13 @@
 //! formatter, as `\u009b`) every JSON file and line.
 
 mod format_chars;
+mod width;
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
 use format_chars::{is_format, is_hangul_filler};
+pub use width::{pad, width, wrap};
 
 /// Characters a terminal may act on, or that reorder or hide text.
 pub fn is_hostile(c: char) -> bool {

@@ -44,7 +44,7 @@ async fn watch_until_seen(
 ) -> Watched {
     let mut full = vec!["watch", "--json"];
     full.extend_from_slice(args);
-    let mut wsmon = Wsmon::start_with_env(dirs, &full, env);
+    let mut wsmon = Wsmon::start_with(dirs, env, &full);
     let count = |seen: &[String], event: &str| seen.iter().filter(|line| line.contains(event)).count();
     // Each wait reads one more line, bounded by LIMIT.
     while count(&wsmon.seen, r#""event":"open""#) < opens

@@ -80,6 +80,10 @@ fn launch_command(dirs: tempfile::TempDir, mut command: CommandBuilder, rows: u1
     command.env("TERM", "xterm-256color");
     command.env("WSMON_DATA_DIR", dirs.path());
     command.env("WSMON_CONFIG_DIR", dirs.path());
+    // English whatever the machine's locale: the screens below are read in English.
+    for name in wsmon::lang::LOCALE_VARS {
+        command.env_remove(name);
+    }
     let child = pty.slave.spawn_command(command).unwrap();
     drop(pty.slave);
 

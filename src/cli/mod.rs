@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::close::Class;
 use crate::engine::ConnOptions;
@@ -16,6 +16,7 @@ use crate::engine::proxy::{Proxy, mask_all};
 use crate::engine::spec::{parse_header, parse_subprotocol, parse_target};
 use crate::engine::tls::ClientCert;
 use crate::format::parse_duration;
+use crate::lang::Lang;
 use crate::profile::{ProfileError, Store};
 use crate::tui::{Source, TuiOptions};
 
@@ -45,6 +46,11 @@ pub struct Cli {
     connection: ConnectionArgs,
     #[command(flatten)]
     session: SessionArgs,
+    /// Language of the prose for a person (close codes, the explain popup,
+    /// the Markdown report): en or ja. [default: from LC_ALL, LC_MESSAGES or
+    /// LANG, first non-empty: ja* is Japanese, anything else English]
+    #[arg(long, global = true, value_name = "en|ja", value_parser = Lang::parse)]
+    lang: Option<Lang>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -361,7 +367,7 @@ pub struct BadInput(pub String);
 
 /// Parse the command line and run. Usage errors exit with 2 (clap's way).
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(lang_after_subcommand(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
@@ -377,6 +383,31 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `wsmon --lang ja codes 1002`: clap takes no subcommand after any
+/// argument, global ones included (`args_conflicts_with_subcommands`, which
+/// keeps `wsmon -p prod watch` from dropping `-p` without a word). So a
+/// leading `--lang` is moved after the subcommand's name, where the global
+/// flag is read; anything else is left for clap to judge.
+fn lang_after_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut end = 1;
+    while let Some(arg) = args.get(end).and_then(|arg| arg.to_str()) {
+        match arg {
+            "--lang" if end + 1 < args.len() => end += 2,
+            arg if arg.starts_with("--lang=") => end += 1,
+            _ => break,
+        }
+    }
+    let command = Cli::command();
+    let subcommand = args
+        .get(end)
+        .and_then(|arg| arg.to_str())
+        .filter(|name| command.get_subcommands().any(|subcommand| subcommand.get_name() == *name));
+    if end > 1 && subcommand.is_some() {
+        args[1..=end].rotate_right(1);
+    }
+    args
 }
 
 /// An error and its causes, as one line: a name or a path in it (a file
@@ -407,14 +438,16 @@ fn usage_error(error: &clap::Error) -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Read once here and passed down: nothing else reads the locale.
+    let lang = Lang::from_process(cli.lang);
     match cli.command {
         Some(Command::Codes { codes }) => {
-            print!("{}", crate::codes::render(&codes));
+            print!("{}", crate::codes::render(&codes, lang));
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Demo(args)) => demo(*args),
-        Some(Command::Watch(args)) => watch(*args),
-        Some(Command::Replay(args)) => replay(args),
+        Some(Command::Demo(args)) => demo(*args, lang),
+        Some(Command::Watch(args)) => watch(*args, lang),
+        Some(Command::Replay(args)) => replay(args, lang),
         Some(Command::Profile { action }) => profile_command(action),
         None => {
             let Selection { specs, label, defaults, waves, metrics: metrics_addr } =
@@ -428,6 +461,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 profiles: Store::open()?,
                 report: cli.session.report,
                 metrics,
+                lang,
             };
             tui(&runtime()?, options)
         }
@@ -441,7 +475,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -475,5 +508,36 @@ mod tests {
         let flags = Cli::parse_from(["wsmon"]).connection;
         let names: Vec<_> = select(None, &targets, &flags).unwrap().specs.into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["127.0.0.1:9", "127.0.0.1:9#2", "api"]);
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(lang_after_subcommand(args.iter().map(Into::into).collect()))
+    }
+
+    #[test]
+    fn lang_goes_before_or_after_the_subcommand() {
+        for args in [
+            &["wsmon", "--lang", "ja", "codes", "1002"][..],
+            &["wsmon", "--lang=ja", "codes", "1002"],
+            &["wsmon", "codes", "--lang", "ja", "1002"],
+            &["wsmon", "codes", "1002", "--lang=ja"],
+        ] {
+            let cli = parse(args).unwrap_or_else(|error| panic!("{args:?}: {error}"));
+            assert_eq!(cli.lang, Some(Lang::Ja), "{args:?}");
+            assert!(matches!(cli.command, Some(Command::Codes { ref codes }) if codes == &[1002]), "{args:?}");
+        }
+        let tui = parse(&["wsmon", "--lang", "ja", "ws://127.0.0.1:9/"]).unwrap();
+        assert_eq!((tui.lang, tui.command.is_none(), tui.targets.len()), (Some(Lang::Ja), true, 1));
+        let replay = parse(&["wsmon", "--lang", "en", "replay", "x.jsonl", "--report", "x.md"]).unwrap();
+        assert!(matches!(replay.command, Some(Command::Replay(_))) && replay.lang == Some(Lang::En));
+        // Other arguments before a subcommand are still refused.
+        assert!(parse(&["wsmon", "-p", "prod", "--lang", "ja", "codes"]).is_err());
+    }
+
+    #[test]
+    fn a_bad_lang_says_what_is_allowed() {
+        let error = parse(&["wsmon", "--lang", "fr", "codes"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("use en or ja"), "{error}");
     }
 }

@@ -14,6 +14,7 @@ use crate::engine::ConnOptions;
 use crate::follow::Origin;
 use crate::gates::Gates;
 use crate::headless::{self, WatchOptions};
+use crate::lang::Lang;
 use crate::model::WaveRules;
 use crate::profile::Store;
 use crate::recording;
@@ -34,7 +35,7 @@ pub(super) fn tui(runtime: &tokio::runtime::Runtime, options: TuiOptions) -> any
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn demo(args: DemoArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     // Short seeds are easy to retype.
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(1..100_000));
     let options = DemoOptions {
@@ -65,6 +66,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             waves,
             metrics,
             shard: None,
+            lang,
         };
         run_watch(&runtime, options)
     } else {
@@ -75,6 +77,7 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             profiles: Store::open()?,
             report: args.session.report,
             metrics,
+            lang,
         };
         tui(&runtime, options)
     };
@@ -82,17 +85,17 @@ pub(super) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     code
 }
 
-pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     let Some(path) = args.file else { return list_session_logs() };
     if path == Path::new("-") {
-        return follow(Origin::Stdin, args.report);
+        return follow(Origin::Stdin, args.report, lang);
     }
     if args.follow {
-        return follow(Origin::File(path), args.report);
+        return follow(Origin::File(path), args.report, lang);
     }
     let label = log_label(&path);
     // The report goes last: it needs the whole log.
-    let mut report = args.report.map(|report| ExitReport::new(&label, report));
+    let mut report = args.report.map(|report| ExitReport::new(&label, report, lang));
     let mut outputs: Vec<&mut dyn Output> = report.iter_mut().map(|report| report as &mut dyn Output).collect();
     let (session, replayed) =
         Session::replay(&path, &mut outputs).with_context(|| format!("reading {}", path.display()))?;
@@ -110,7 +113,8 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             path.display()
         )));
     };
-    let notes = replayed.left_out();
+    // Said in English on the screen and stderr, in the report's language in it.
+    let notes = replayed.left_out(Lang::En);
     let Some(report) = report.as_mut() else {
         let source = Source::Replay { session: Box::new(session), notes };
         // A session log names its session; other logs are named by their file.
@@ -122,13 +126,14 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             profiles: Store::open()?,
             report: None,
             metrics: None,
+            lang,
         };
         return tui(&runtime()?, options);
     };
     for note in &notes {
         crate::tell!("wsmon: {}: {note}", path.display());
     }
-    report.add_notes(notes);
+    report.add_notes(replayed.left_out(report.prose_lang()));
     runtime()?.block_on(session.finish(&mut [report], &Gates::default(), SHUTDOWN_NOTHING))?;
     Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -136,7 +141,7 @@ pub(super) fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 /// Show a stream as it is written: in the TUI, or without a screen to its
 /// end (stdin's end, a followed file's summary line, or Ctrl-C), then its
 /// report, as `replay FILE --report` writes one.
-fn follow(origin: Origin, report: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn follow(origin: Origin, report: Option<PathBuf>, lang: Lang) -> anyhow::Result<ExitCode> {
     let name = origin.name();
     if origin == Origin::Stdin && io::stdin().is_terminal() {
         anyhow::bail!(BadInput(
@@ -156,6 +161,7 @@ fn follow(origin: Origin, report: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             profiles: Store::open()?,
             report: None,
             metrics: None,
+            lang,
         };
         return tui(&runtime, options);
     };
@@ -174,7 +180,7 @@ fn follow(origin: Origin, report: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     // A session log names its session.
     let label =
         session.stream_status().and_then(|status| status.label).map_or(label, |name| format!("{name} (followed)"));
-    let mut report = ExitReport::new(&label, report);
+    let mut report = ExitReport::new(&label, report, lang);
     report.add_notes(notes);
     runtime.block_on(session.finish(&mut [&mut report], &Gates::default(), SHUTDOWN_NOTHING))?;
     Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -243,7 +249,7 @@ pub(super) fn metrics(
     Ok(Some(MetricsSetup { endpoint, per_connection: args.metrics_per_connection.then_some(limit), shard: None }))
 }
 
-pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn watch(args: WatchArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     let mut selection = select(args.profile.as_deref(), &args.targets, &args.connection)?;
     if selection.specs.is_empty() {
         anyhow::bail!(BadInput(
@@ -269,6 +275,7 @@ pub(super) fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
         waves: selection.waves,
         metrics,
         shard: args.shard,
+        lang,
     };
     run_watch(&runtime()?, options)
 }

@@ -202,6 +202,17 @@ pub fn upgrade_error(error: &WsError, status: Option<u16>, client_cert: bool) ->
     HandshakeFailure { stage: Stage::Http, http_status: status, detail }
 }
 
+/// Where to cut `bytes` to at most `limit` without splitting a UTF-8
+/// character (a Japanese error page would end in U+FFFD otherwise).
+fn utf8_cut(bytes: &[u8], limit: usize) -> usize {
+    let cut = bytes.len().min(limit);
+    // Continuation bytes are 0b10xx_xxxx, at most three after a character's first.
+    (cut.saturating_sub(3)..=cut)
+        .rev()
+        .find(|&end| bytes.get(end).is_none_or(|byte| byte & 0xC0 != 0x80))
+        .unwrap_or(cut)
+}
+
 /// The TLS handshake failed (`client_cert`: wsmon had a certificate to
 /// present). An alert from the server is named as RFC 8446 spells it, and
 /// one about the client's certificate says so; any other error is rustls's
@@ -281,7 +292,7 @@ fn body_text(body: &[u8]) -> String {
     });
     match title {
         Some(title) => title.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(120).collect(),
-        None => String::from_utf8_lossy(&body[..body.len().min(120)]).trim().to_string(),
+        None => String::from_utf8_lossy(&body[..utf8_cut(body, 120)]).trim().to_string(),
     }
 }
 
@@ -335,6 +346,15 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_cut_between_characters() {
+        let body = "エラー".repeat(20); // 3 bytes each: 120 falls on a boundary, 119 does not
+        assert_eq!(utf8_cut(body.as_bytes(), 120), 120);
+        assert_eq!(utf8_cut(body.as_bytes(), 119), 117);
+        assert_eq!(utf8_cut(b"short", 120), 5);
+        assert_eq!(utf8_cut(&[0x80; 10], 5), 5, "not UTF-8: cut where asked");
+    }
     use tokio_tungstenite::tungstenite::protocol::frame::coding::Data;
 
     fn wire(code: u16, reason: &str) -> WireClose {

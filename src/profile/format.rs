@@ -207,8 +207,8 @@ impl Serialize for Size {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let bytes = self.0;
         let text = match bytes {
-            _ if bytes % (1 << 20) == 0 => format!("{}MiB", bytes >> 20),
-            _ if bytes % (1 << 10) == 0 => format!("{}KiB", bytes >> 10),
+            _ if bytes.is_multiple_of(1 << 20) => format!("{}MiB", bytes >> 20),
+            _ if bytes.is_multiple_of(1 << 10) => format!("{}KiB", bytes >> 10),
             _ => bytes.to_string(),
         };
         serializer.serialize_str(&text)

@@ -59,7 +59,9 @@ pub fn parse(path: &Path, text: &str) -> Result<ProfileFile, ProfileError> {
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // An offset inside a character counts from the character's start.
+    let offset = (0..=offset.min(text.len())).rev().find(|&at| text.is_char_boundary(at)).unwrap_or(0);
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
     (line, column)

@@ -476,3 +476,12 @@ fn expect_message_within_layers_like_every_setting() {
     let error = error_of("[defaults]\nexpect_message_within = \"soon\"\n");
     assert!(error.contains("p.toml:2:25") && error.contains("write it like"), "{error}");
 }
+
+/// A span's offset inside a multibyte character never slices the text.
+#[test]
+fn an_offset_inside_a_character_counts_from_its_start() {
+    let text = "name = \"api\"\n# サービス\nurl = 1\n";
+    let inside = text.find('サ').unwrap() + 1;
+    assert_eq!(super::line_and_column(text, inside), (2, 3));
+    assert_eq!(super::line_and_column(text, text.len() + 5), (4, 1));
+}

@@ -14,6 +14,7 @@ use super::clock::StreamClock;
 use super::{Output, Session};
 use crate::event::Ts;
 use crate::follow::{Followed, Origin};
+use crate::lang::Lang;
 use crate::model::Model;
 use crate::replay::{Item, Replayed};
 use crate::text::escape;
@@ -91,7 +92,7 @@ impl Session {
     pub fn stream_notes(&self) -> (Vec<String>, bool) {
         self.stream
             .as_ref()
-            .map_or((Vec::new(), false), |stream| (stream.replayed.left_out(), stream.replayed.events > 0))
+            .map_or((Vec::new(), false), |stream| (stream.replayed.left_out(Lang::En), stream.replayed.events > 0))
     }
 
     /// Take what the follower sent into the batch, in order. A restart
@@ -122,7 +123,7 @@ impl Session {
                             // Left out before following began (a log already cut to its cap).
                             Item::Gap(gap) => {
                                 let name = stream.origin.name();
-                                self.notices.push(format!("{name}: {}", crate::replay::gap_note(&gap)));
+                                self.notices.push(format!("{name}: {}", crate::replay::gap_note(&gap, Lang::En)));
                             }
                             Item::Header(_) | Item::Skipped(_) => {}
                         }

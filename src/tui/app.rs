@@ -21,6 +21,7 @@ use crate::engine::inspect::Seen;
 use crate::engine::spec::{default_name, parse_target};
 use crate::engine::{Command, ConnOptions, ConnSpec};
 use crate::event::{ConnId, Event, Ts};
+use crate::lang::Lang;
 use crate::model::{Model, State, Summary};
 use crate::session::{Output, StreamStatus};
 
@@ -113,6 +114,9 @@ pub struct App {
     pub theme: Theme,
     /// Times in UTC instead of the local zone (tests, and people who like it).
     pub utc: bool,
+    /// The language of explanations (the explain popup) and of the reports
+    /// `R` writes; the rest of the screen is English.
+    pub lang: Lang,
     pub rows: Rows,
     pub focus: Focus,
     /// Index into the selected connection's history, newest first.
@@ -143,6 +147,7 @@ impl App {
             label: label.to_string(),
             theme,
             utc: false,
+            lang: Lang::En,
             rows: Rows::default(),
             focus: Focus::Table,
             history_cursor: 0,

@@ -64,7 +64,7 @@ pub fn carry_out(effect: Effect, app: &mut App, session: &mut Session, surroundi
 }
 
 fn report_now(app: &mut App, session: &Session, path: Option<&Path>) {
-    match write_report(&app.label, session.model(), session.now(), path) {
+    match write_report(&app.label, session.model(), session.now(), path, app.lang) {
         Ok(path) => app.say(format!("report written to {}", path.display()), false),
         Err(error) => app.say(error, true),
     }

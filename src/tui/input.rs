@@ -21,6 +21,12 @@ impl LineInput {
         self.cursor
     }
 
+    /// Where the cursor is on screen: the display width of the text before
+    /// it (a Japanese character takes two cells).
+    pub fn cursor_cells(&self) -> usize {
+        crate::text::width(&self.text[..self.byte_at(self.cursor)])
+    }
+
     fn byte_at(&self, chars: usize) -> usize {
         self.text.char_indices().nth(chars).map_or(self.text.len(), |(at, _)| at)
     }
@@ -89,5 +95,13 @@ mod tests {
         input.right();
         input.right();
         assert_eq!(input.cursor(), 1);
+    }
+
+    #[test]
+    fn the_cursor_is_placed_by_display_width() {
+        let mut input = LineInput::with_text("api-東京");
+        assert_eq!((input.cursor(), input.cursor_cells()), (6, 8));
+        input.left();
+        assert_eq!(input.cursor_cells(), 6);
     }
 }

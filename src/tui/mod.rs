@@ -73,6 +73,8 @@ pub struct TuiOptions {
     pub report: Option<PathBuf>,
     /// Serve metrics (`--metrics`) while the screen runs.
     pub metrics: Option<MetricsSetup>,
+    /// The language of explanations and reports (`--lang`, the locale).
+    pub lang: crate::lang::Lang,
 }
 
 /// What a session left on disk, to tell the user once the screen is gone.
@@ -84,6 +86,7 @@ pub struct Outcome {
 pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
     let mut guard = TerminalGuard::enter()?;
     let mut app = App::new(&options.label, options.defaults, Theme::from_env());
+    app.lang = options.lang;
     let mut session = match options.source {
         Source::Live { specs, log, waves } => {
             let insecure: Vec<bool> = specs.iter().map(|spec| spec.options.tls.insecure).collect();
@@ -187,7 +190,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<Outcome> {
         }
     }
     drop(guard);
-    let mut report = options.report.map(|path| ExitReport::new(&app.label, path));
+    let mut report = options.report.map(|path| ExitReport::new(&app.label, path, app.lang));
     let mut outputs: Vec<&mut dyn Output> = report.iter_mut().map(|report| report as &mut dyn Output).collect();
     let ended = session.finish(&mut outputs, &Gates::default(), SHUTDOWN_GRACE).await?;
     for notice in ended.notices {

@@ -32,11 +32,11 @@ impl Wsmon {
     /// `start`, with config and data directories prepared by the caller
     /// (a profile written first).
     pub fn start_in(dirs: tempfile::TempDir, args: &[&str]) -> Wsmon {
-        Wsmon::start_with_env(dirs, args, &[])
+        Wsmon::start_with(dirs, &[], args)
     }
 
-    /// `start_in`, with these environment variables set.
-    pub fn start_with_env(dirs: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Wsmon {
+    /// `start_in` with environment variables set (a locale).
+    pub fn start_with(dirs: tempfile::TempDir, env: &[(&str, &str)], args: &[&str]) -> Wsmon {
         let mut child = command(dirs.path())
             .envs(env.iter().copied())
             .args(args)
@@ -125,11 +125,14 @@ impl Wsmon {
     }
 }
 
-/// `wsmon` with its directories under `dirs`, and none of the proxy
-/// variables of the tests' own environment (a test that wants one sets it).
+/// `wsmon` with its directories under `dirs`, in English whatever the
+/// locale of the machine running the tests (a test sets one to see another).
 pub fn command(dirs: &Path) -> Command {
     let mut command = Command::new(WSMON);
     command.env("WSMON_CONFIG_DIR", dirs.join("config")).env("WSMON_DATA_DIR", dirs.join("data"));
+    for name in wsmon::lang::LOCALE_VARS {
+        command.env_remove(name);
+    }
     for variable in wsmon::engine::proxy::env::all_variables().chain(["HTTP_PROXY"]) {
         command.env_remove(variable);
     }
@@ -138,8 +141,13 @@ pub fn command(dirs: &Path) -> Command {
 
 /// Runs wsmon to completion; returns (status, stdout, stderr).
 pub async fn run(dirs: &Path, args: &[&str]) -> (i32, String, String) {
-    let output =
-        tokio::time::timeout(LIMIT, command(dirs).args(args).output()).await.expect("wsmon ends").expect("wsmon runs");
+    run_with(dirs, &[], args).await
+}
+
+/// `run` with environment variables set (a locale).
+pub async fn run_with(dirs: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let output = command(dirs).envs(env.iter().copied()).args(args).output();
+    let output = tokio::time::timeout(LIMIT, output).await.expect("wsmon ends").expect("wsmon runs");
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
     (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
 }

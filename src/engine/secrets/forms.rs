@@ -39,7 +39,7 @@ pub(super) fn basic_credentials(template: &str, lookup: &impl Fn(&str) -> Option
 pub(super) fn base64_text(encoded: &str) -> Option<String> {
     let digits = encoded.trim_end_matches('=');
     let padding = encoded.len() - digits.len();
-    if padding > 2 || (padding > 0 && encoded.len() % 4 != 0) || digits.len() % 4 == 1 {
+    if padding > 2 || (padding > 0 && !encoded.len().is_multiple_of(4)) || digits.len() % 4 == 1 {
         return None;
     }
     let mut bytes = Vec::with_capacity(digits.len() * 3 / 4);

@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::styled(format!("  ✖ {}", escape(&status.text)), theme.error()));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
-        let cursor_x = area.x + label.len() as u16 + input.cursor() as u16;
+        let cursor_x = area.x + label.len() as u16 + input.cursor_cells() as u16;
         frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
         return;
     }

@@ -8,8 +8,9 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::centered;
 use crate::catalogue;
+use crate::lang::Lang;
 use crate::model::Model;
-use crate::text::escape;
+use crate::text::{escape, wrap};
 use crate::tui::app::{App, Overlay};
 use crate::tui::keys::BINDINGS;
 
@@ -41,6 +42,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
     }
 }
 
+/// The explanations' width, borders included.
+const WIDTH: u16 = 76;
+
 fn help(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines: Vec<Line> = BINDINGS
         .iter()
@@ -56,20 +60,26 @@ fn help(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn explain(frame: &mut Frame, area: Rect, app: &App, code: u16) {
-    let explanation = catalogue::explain(code);
+    let lang = app.lang;
+    let explanation = catalogue::explain(code, lang);
     let facts = &explanation.facts;
-    let section = |label: &'static str, text: String| {
-        vec![Line::styled(label, app.theme.title()), Line::raw(format!("  {text}")), Line::raw("")]
+    let class = explanation.class.as_str();
+    let first = match lang {
+        Lang::En => format!("class {class} · sent by {}", facts.sent_by),
+        Lang::Ja => format!("クラス {class}、送信元 {}", facts.sent_by),
     };
-    let mut lines =
-        vec![Line::raw(format!("class {} · sent by {}", explanation.class.as_str(), facts.sent_by)), Line::raw("")];
-    lines.extend(section("What it means", facts.meaning.clone()));
-    lines.extend(section("When you see it", facts.when.clone()));
-    lines.extend(section("What to do", facts.action.clone()));
-    lines.extend(section("What wsmon does", crate::codes::policy_line(&explanation)));
-    lines.push(Line::styled("Esc closes", app.theme.dim()));
+    let [meaning, when, action, policy] = lang.pick(
+        ["What it means", "When you see it", "What to do", "What wsmon does"],
+        ["説明", "このコードが表示される場合", "解決方法", "wsmon の動作"],
+    );
+    let sections = [
+        (meaning, facts.meaning.clone()),
+        (when, facts.when.clone()),
+        (action, facts.action.clone()),
+        (policy, crate::codes::policy_line(&explanation, lang)),
+    ];
     let title = format!(" {code} {} ", facts.name);
-    show(frame, centered(area, 76, 22), &title, lines);
+    explanation_popup(frame, area, app, &title, &first, &sections, 22);
 }
 
 fn explain_failure(
@@ -80,16 +90,66 @@ fn explain_failure(
     status: Option<u16>,
     detail: &str,
 ) {
-    let explanation = crate::failures::explain(stage, status, detail);
-    let section = |label: &'static str, text: String| {
-        vec![Line::styled(label, app.theme.title()), Line::raw(format!("  {text}")), Line::raw("")]
+    let lang = app.lang;
+    let explanation = crate::failures::explain(stage, status, detail, lang);
+    let first = match lang {
+        Lang::En => format!("the opening handshake failed at stage {}", stage.as_str()),
+        Lang::Ja => format!("オープニングハンドシェイクが {} の段階で失敗しました", stage.as_str()),
     };
-    let mut lines = vec![Line::raw(format!("the opening handshake failed at stage {}", stage.as_str())), Line::raw("")];
-    lines.extend(section("What it means", explanation.meaning.to_string()));
-    lines.extend(section("What to do", explanation.action.to_string()));
-    lines.extend(section("What wsmon does", crate::codes::failure_policy_line(stage, status)));
-    lines.push(Line::styled("Esc closes", app.theme.dim()));
-    show(frame, centered(area, 76, 18), &format!(" {} ", explanation.title), lines);
+    let [meaning, action, policy] =
+        lang.pick(["What it means", "What to do", "What wsmon does"], ["説明", "解決方法", "wsmon の動作"]);
+    let sections = [
+        (meaning, explanation.meaning.to_string()),
+        (action, explanation.action.to_string()),
+        (policy, crate::codes::failure_policy_line(stage, status, lang)),
+    ];
+    explanation_popup(frame, area, app, &format!(" {} ", explanation.title), &first, &sections, 18);
+}
+
+/// A close code or a failure explained: a first line, then each section's
+/// label and its text indented. Wrapped here by display width (CJK takes
+/// two cells; docs/ARCHITECTURE.md, "Languages"), so Japanese breaks
+/// between characters and never before 。; as tall as the text needs, at
+/// least `height`. When the screen is too short, the blank lines between
+/// sections go first.
+#[allow(clippy::too_many_arguments)]
+fn explanation_popup(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    title: &str,
+    first: &str,
+    sections: &[(&str, String)],
+    height: u16,
+) {
+    let width = WIDTH.min(area.width);
+    let inner = usize::from(width.saturating_sub(2));
+    let text = |lines: &mut Vec<Line<'static>>, text: &str, indent: &str| {
+        let cells = inner.saturating_sub(indent.len());
+        lines.extend(wrap(text, cells).into_iter().map(|line| Line::raw(format!("{indent}{line}"))));
+    };
+    let layout = |spaced: bool| {
+        let mut lines = Vec::new();
+        text(&mut lines, first, "");
+        for (i, (label, body)) in sections.iter().enumerate() {
+            if spaced || i == 0 {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::styled(label.to_string(), app.theme.title()));
+            text(&mut lines, body, "  ");
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(app.lang.pick("Esc closes", "Esc で閉じる"), app.theme.dim()));
+        lines
+    };
+    let mut lines = layout(true);
+    if lines.len() + 2 > usize::from(area.height) {
+        lines = layout(false);
+    }
+    let height = height.max(lines.len() as u16 + 2);
+    frame.render_widget(Clear, centered(area, width, height));
+    let block = Block::bordered().title(title.to_string());
+    frame.render_widget(Paragraph::new(lines).block(block), centered(area, width, height));
 }
 
 fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) {

@@ -169,7 +169,8 @@ fn wave_entries(app: &App, model: &Model, wave: &Wave, now: Ts) -> Vec<Entry> {
     if groups.len() > 1 {
         for (group, figures) in groups {
             let name = escape(model.groups().name(group as u32)).into_owned();
-            let text = format!("  {name:<14} {}/{} back", figures.back, figures.hit);
+            // Padded by display width: a Japanese service name takes two cells a character.
+            let text = format!("  {} {}/{} back", crate::text::pad(&name, 14), figures.back, figures.hit);
             entries.push(entry(Line::raw(text), Some(Target::Group(group as u32))));
         }
     }

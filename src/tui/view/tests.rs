@@ -10,6 +10,7 @@ use ratatui::style::Color;
 use crate::close::{Cause, Class, Initiator, Stage};
 use crate::engine::ConnOptions;
 use crate::event::{CloseRecord, ConnId, Event, EventKind, HandshakeFailure, Ts};
+use crate::lang::Lang;
 use crate::model::Model;
 use crate::session::Output;
 use crate::tui::app::App;
@@ -167,6 +168,42 @@ fn the_history_of_a_connection_with_several_closes() {
 
     screen.key(KeyCode::Enter);
     insta::assert_snapshot!("explain_the_selected_close", screen.draw(120, 30).backend());
+}
+
+/// `--lang ja` at 80×24: the 1002 explained in Japanese, wrapped by
+/// display width inside the popup, with the policy line from the policy.
+#[test]
+fn explain_a_protocol_error_in_japanese_at_80_by_24() {
+    let mut screen = fleet();
+    screen.app.lang = Lang::Ja;
+    screen.draw(80, 24);
+    screen.key(KeyCode::Down).key(KeyCode::Down).key(KeyCode::Enter).key(KeyCode::Enter);
+    let terminal = screen.draw(80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = terminal.backend().to_string();
+    for words in
+        ["1002 プロトコルエラー", "説明", "このコードが表示される場合", "解決方法", "wsmon の動作", "Esc で閉じる"]
+    {
+        assert!(text.contains(words), "{words} not on screen: {text}");
+    }
+    assert!(text.contains("初回は 10s 後に再接続します。"), "the policy's own words: {text}");
+}
+
+/// A refused upgrade explained in Japanese (`failures.rs`).
+#[test]
+fn explain_a_refused_upgrade_in_japanese_at_80_by_24() {
+    let mut screen = Screen::new();
+    screen.app.lang = Lang::Ja;
+    let refused =
+        HandshakeFailure { stage: Stage::Http, http_status: Some(401), detail: "HTTP 401 Unauthorized".into() };
+    screen.add(0, "billing").event(-3_000, 0, EventKind::HandshakeFailed(refused));
+    screen.draw(80, 24);
+    screen.key(KeyCode::Enter).key(KeyCode::Enter);
+    let terminal = screen.draw(80, 24);
+    insta::assert_snapshot!(terminal.backend());
+    let text = terminal.backend().to_string();
+    assert!(text.contains(" HTTP 401 ") && text.contains("認証情報がない"), "{text}");
+    assert!(text.contains("初回は 30s 後") && text.contains("要対応"), "{text}");
 }
 
 #[test]
