@@ -300,7 +300,7 @@ def main():
     print("|---|---:|---:|---:|---|")
     for size in sizes:
         ours, floor = per_connection("wsmon", size), per_connection("floor", size)
-        print(f"| RSS per connection, N = {size:,} | {ours:.1f} KiB | {floor:.1f} KiB | {ours / floor:.2f}× | ≤ 1.5× (aim 1.25×) |")
+        print(f"| RSS per connection, N = {size:,} | {ours:.1f} KiB | {floor:.1f} KiB | {ours / floor:.2f}× | ≤ 1.15× |")
         if args.metrics:
             served = per_connection("wsmon+metrics", size)
             print(f"| RSS per connection with --metrics, N = {size:,} | {served:.1f} KiB | {floor:.1f} KiB | {served / floor:.2f}× | ≤ 1.15× |")

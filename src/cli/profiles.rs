@@ -88,7 +88,7 @@ pub(super) fn select(
         specs = file.specs(&path, |options| flags.apply(options))?;
         crate::profile::apply_from(&file.defaults, path.parent().unwrap_or(std::path::Path::new(".")), &mut defaults);
         // --cert and --key replace the profile's own (checked above).
-        let named = specs.iter().map(|spec| (format!("connection '{}'", spec.name), &spec.options));
+        let named = specs.iter().map(|spec| (format!("connection '{}'", spec.name), spec.options.as_ref()));
         for (which, options) in named.chain([("[defaults]".to_string(), &defaults)]) {
             if let (None, Some(own)) = (&client, &options.tls.client) {
                 tls::identity(own).map_err(|error| ProfileError::Invalid {
@@ -113,12 +113,13 @@ pub(super) fn select(
 
 /// Connection specs from command-line targets.
 fn ad_hoc_specs(targets: &[(Option<String>, url::Url)], options: &ConnOptions) -> Vec<ConnSpec> {
+    let options = std::sync::Arc::new(options.clone());
     targets
         .iter()
         .map(|(name, url)| ConnSpec {
             name: name.clone().unwrap_or_else(|| default_name(url)),
             url: url.clone(),
-            options: options.clone(),
+            options: std::sync::Arc::clone(&options),
         })
         .collect()
 }

@@ -65,10 +65,11 @@ impl Fleet {
             proxy: Some(std::sync::Arc::new(crate::engine::proxy::Proxy::Direct)),
             ..defaults
         };
+        let connection = std::sync::Arc::new(connection);
         let spec = |name: String, url: String| ConnSpec {
             name,
             url: url::Url::parse(&url).expect("demo URLs are well formed"),
-            options: connection.clone(),
+            options: std::sync::Arc::clone(&connection),
         };
         let mut specs = Vec::new();
         let mut services = Vec::new();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -45,6 +46,8 @@ pub(super) struct Connection {
     spec: Arc<ConnSpec>,
     events: EventSink,
     commands: Inbox,
+    /// The engine's turns to handshake (`HANDSHAKES_AT_ONCE`).
+    handshakes: Arc<Semaphore>,
     streak: Streak,
     /// Tries since the last open (1 = the first).
     attempt: u32,
@@ -60,8 +63,13 @@ enum Step {
 }
 
 impl Connection {
-    pub(super) fn new(spec: Arc<ConnSpec>, events: EventSink, commands: Inbox) -> Connection {
-        Connection { spec, events, commands, streak: Streak::default(), attempt: 0 }
+    pub(super) fn new(
+        spec: Arc<ConnSpec>,
+        events: EventSink,
+        commands: Inbox,
+        handshakes: Arc<Semaphore>,
+    ) -> Connection {
+        Connection { spec, events, commands, handshakes, streak: Streak::default(), attempt: 0 }
     }
 
     pub(super) async fn run(mut self) {
@@ -98,7 +106,12 @@ impl Connection {
         self.attempt += 1;
         self.events.emit(EventKind::Connecting { attempt: self.attempt });
         let spec = Arc::clone(&self.spec);
-        let opening = handshake::open(&spec);
+        let handshakes = Arc::clone(&self.handshakes);
+        // The handshake's own clock (and its timeouts) start with its turn.
+        let opening = async {
+            let _turn = handshakes.acquire().await;
+            handshake::open(&spec).await
+        };
         tokio::pin!(opening);
         let result = tokio::select! {
             result = &mut opening => result,
@@ -298,7 +311,7 @@ impl<'a> Session<'a> {
     async fn serve(&mut self, commands: &mut Inbox) -> SessionEnd {
         let spec = self.spec;
         for text in &spec.options.send_on_open {
-            if let Err(record) = self.send_text(text.clone()).await {
+            if let Err(record) = Box::pin(self.send_text(text.clone())).await {
                 return SessionEnd::abrupt(record);
             }
         }
@@ -530,14 +543,50 @@ mod tests {
         });
         let (events, _) = tokio::sync::mpsc::unbounded_channel();
         let (_sender, inbox) = super::super::inbox::inbox();
-        let task =
-            Connection::new(Arc::clone(&spec), EventSink::new(ConnId(0), events, Arc::clone(&spec)), inbox).run();
-        assert!(std::mem::size_of_val(&task) <= 1_536, "the task's future: {} bytes", std::mem::size_of_val(&task));
+        let task = Connection::new(
+            Arc::clone(&spec),
+            EventSink::new(ConnId(0), events, Arc::clone(&spec)),
+            inbox,
+            Arc::new(Semaphore::new(1)),
+        )
+        .run();
+        assert!(std::mem::size_of_val(&task) <= 1_424, "the task's future: {} bytes", std::mem::size_of_val(&task));
         let handshake = handshake::open(&spec);
         assert!(
             std::mem::size_of_val(&handshake) <= 1_024,
             "the handshake: {} bytes",
             std::mem::size_of_val(&handshake)
         );
+    }
+
+    /// Connections past the engine's limit wait for a turn to handshake
+    /// (shown as connecting) and take one as soon as one is free.
+    #[tokio::test]
+    async fn a_connection_waits_for_a_turn_to_handshake() {
+        // Accepts TCP and never answers the upgrade: a handshake in flight.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = url::Url::parse(&format!("ws://{}/", listener.local_addr().unwrap())).unwrap();
+        let turns = Arc::new(Semaphore::new(1));
+        let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+        let mut inboxes = Vec::new();
+        for (index, name) in ["a", "b"].into_iter().enumerate() {
+            let spec = Arc::new(ConnSpec { name: name.into(), url: url.clone(), options: Default::default() });
+            let sink = EventSink::new(ConnId(index as u32), events.clone(), Arc::clone(&spec));
+            let (sender, inbox) = super::super::inbox::inbox();
+            inboxes.push(sender);
+            tokio::spawn(Connection::new(spec, sink, inbox, Arc::clone(&turns)).run());
+        }
+        let limit = Duration::from_secs(10);
+        let (first, _) = timeout(limit, listener.accept()).await.unwrap().unwrap();
+        let mut connecting = 0;
+        while connecting < 2 {
+            let event = timeout(limit, seen.recv()).await.unwrap().unwrap();
+            connecting += usize::from(matches!(event.kind, EventKind::Connecting { .. }));
+        }
+        // Both are connecting, one holds the only turn: the other does not dial.
+        assert!(timeout(Duration::from_millis(300), listener.accept()).await.is_err(), "a second handshake began");
+        drop(first);
+        let second = timeout(limit, listener.accept()).await;
+        assert!(second.is_ok(), "the waiting connection never took the freed turn");
     }
 }

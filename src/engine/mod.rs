@@ -17,6 +17,7 @@ pub mod tls;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
 
@@ -32,7 +33,16 @@ pub struct Engine {
     events: UnboundedSender<Event>,
     commands: Vec<Option<inbox::Sender>>,
     tasks: JoinSet<()>,
+    handshakes: Arc<Semaphore>,
 }
+
+/// How many handshakes run at once; the others wait their turn, shown as
+/// connecting. A handshake's state (about 1.3 KiB) is freed when it ends,
+/// but the heap keeps the high-water mark: 10,000 connections started at
+/// once would leave every one of them paying for it. On loopback a
+/// handshake takes milliseconds, so this bounds memory, not speed; the
+/// reconnects after a restart are spread over seconds and rarely meet it.
+const HANDSHAKES_AT_ONCE: usize = 512;
 
 impl Engine {
     /// The events channel is unbounded on purpose: a slow screen must never
@@ -40,7 +50,8 @@ impl Engine {
     /// plus at most one traffic delta per connection per second).
     pub fn new() -> (Engine, UnboundedReceiver<Event>) {
         let (events, receiver) = mpsc::unbounded_channel();
-        (Engine { events, commands: Vec::new(), tasks: JoinSet::new() }, receiver)
+        let handshakes = Arc::new(Semaphore::new(HANDSHAKES_AT_ONCE));
+        (Engine { events, commands: Vec::new(), tasks: JoinSet::new(), handshakes }, receiver)
     }
 
     /// Start monitoring a connection. Must be called inside a tokio runtime.
@@ -57,7 +68,7 @@ impl Engine {
         let (commands, receiver) = inbox::inbox();
         self.commands.push(Some(commands));
         let sink = EventSink::new(id, self.events.clone(), Arc::clone(&spec));
-        let connection = Connection::new(spec, sink, receiver);
+        let connection = Connection::new(spec, sink, receiver, Arc::clone(&self.handshakes));
         self.tasks.spawn(connection.run());
         id
     }

@@ -2,6 +2,7 @@
 //! profile entry. Parsing here gives errors that say what is wrong with the
 //! value and how to write it instead.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
@@ -16,10 +17,13 @@ use super::tls::TlsOptions;
 pub struct ConnSpec {
     pub name: String,
     pub url: Url,
-    pub options: ConnOptions,
+    /// Shared by the connections that have the same options (a profile's
+    /// connections mostly do): at 10,000 connections a copy each would be
+    /// about 3 MB (docs/ARCHITECTURE.md, "Budgets").
+    pub options: Arc<ConnOptions>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnOptions {
     /// Extra request headers, in order.
     pub headers: Vec<(String, String)>,

@@ -49,6 +49,13 @@ impl Model {
         Model { waves: Waves::new(rules), ..Model::default() }
     }
 
+    /// Room for `additional` more connections, allocated once: grown one
+    /// at a time, the tables would end up to twice the size they need.
+    pub fn reserve(&mut self, additional: usize) {
+        self.connections.reserve_exact(additional);
+        self.waves.reserve(additional);
+    }
+
     /// The session watches shard `shard` ("2/3") of its profile.
     pub fn set_shard(&mut self, shard: Option<String>) {
         self.shard = shard;

@@ -171,6 +171,9 @@ impl ProfileFile {
         cli: impl Fn(&mut ConnOptions),
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Vec<ConnSpec>, ProfileError> {
+        // Connections with the same options as the one before share them
+        // (in a profile most do): one comparison each, no copy.
+        let mut previous: Option<Arc<ConnOptions>> = None;
         self.connections
             .iter()
             .map(|entry| {
@@ -198,6 +201,11 @@ impl ProfileFile {
                         ),
                     });
                 }
+                let options = match previous.take() {
+                    Some(shared) if *shared == options => shared,
+                    _ => Arc::new(options),
+                };
+                previous = Some(Arc::clone(&options));
                 Ok(ConnSpec { name: entry.name.clone(), url: entry.url.0.clone(), options })
             })
             .collect()

@@ -55,6 +55,19 @@ fn error_of(text: &str) -> String {
     store.load("p").unwrap_err().to_string()
 }
 
+/// At 10,000 connections a copy of the options each would cost megabytes.
+#[test]
+fn connections_with_the_same_options_share_them() {
+    let text = "[defaults]\nping_interval = \"5s\"\n\n[[connection]]\nname = \"a\"\nurl = \"ws://127.0.0.1:1/\"\n\n\
+                [[connection]]\nname = \"b\"\nurl = \"ws://127.0.0.1:2/\"\n\n\
+                [[connection]]\nname = \"c\"\nurl = \"ws://127.0.0.1:3/\"\ngroup = \"payments\"\n";
+    let specs = parse(Path::new("p.toml"), text).unwrap().specs_with_env(Path::new("p.toml"), |_| {}, token).unwrap();
+    assert!(Arc::ptr_eq(&specs[0].options, &specs[1].options), "a and b say the same");
+    assert!(!Arc::ptr_eq(&specs[1].options, &specs[2].options), "c has its own group");
+    assert_eq!(specs[2].options.group.as_deref(), Some("payments"));
+    assert_eq!(specs[0].options.group, None);
+}
+
 #[test]
 fn a_profile_layers_defaults_entries_and_the_command_line() {
     let file = parse(Path::new("p.toml"), EXAMPLE).unwrap();
@@ -452,7 +465,7 @@ fn saving_changed_specs_keeps_the_comments_of_what_stays() {
     specs.remove(0);
     let mut added = specs[0].clone();
     (added.name, added.url) = ("edge".into(), url::Url::parse("ws://127.0.0.1:9001/").unwrap());
-    added.options.ping_timeout = ConnOptions::default().ping_timeout;
+    std::sync::Arc::make_mut(&mut added.options).ping_timeout = ConnOptions::default().ping_timeout;
     specs.push(added);
     store.save_specs("prod", &specs).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();

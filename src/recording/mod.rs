@@ -141,6 +141,11 @@ impl Recorder {
         Ok(self.path)
     }
 
+    /// Room for `additional` more connections (`Model::reserve`).
+    pub fn reserve(&mut self, additional: usize) {
+        self.pending.reserve_exact(additional);
+    }
+
     fn hold(&mut self, event: &Event) -> &mut Pending {
         let index = event.conn.index();
         if self.pending.len() <= index {

@@ -138,6 +138,11 @@ impl Session {
                 Err(error) => session.notices.push(format!("not logging this session: {error}")),
             }
         }
+        session.model.reserve(specs.len());
+        session.specs.reserve_exact(specs.len());
+        if let Some(recorder) = &mut session.log {
+            recorder.reserve(specs.len());
+        }
         for spec in specs {
             session.add(spec);
         }

@@ -274,7 +274,11 @@ pub fn options() -> ConnOptions {
 }
 
 pub fn spec(name: &str, url: &str, options: ConnOptions) -> ConnSpec {
-    ConnSpec { name: name.into(), url: wsmon::engine::spec::parse_ws_url(url).expect("a test URL"), options }
+    ConnSpec {
+        name: name.into(),
+        url: wsmon::engine::spec::parse_ws_url(url).expect("a test URL"),
+        options: options.into(),
+    }
 }
 
 /// Runs one connection and collects its events, as contract JSON, until

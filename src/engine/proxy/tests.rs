@@ -5,7 +5,7 @@ fn spec(url: &str, proxy: ProxySetting) -> ConnSpec {
     ConnSpec {
         name: "a".into(),
         url: url::Url::parse(url).unwrap(),
-        options: ConnOptions { proxy, ..ConnOptions::default() },
+        options: ConnOptions { proxy, ..ConnOptions::default() }.into(),
     }
 }
 

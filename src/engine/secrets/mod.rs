@@ -364,7 +364,7 @@ mod tests {
         ConnSpec {
             name: "a".into(),
             url: url::Url::parse("ws://127.0.0.1:1/").unwrap(),
-            options: ConnOptions { headers, ..ConnOptions::default() },
+            options: ConnOptions { headers, ..ConnOptions::default() }.into(),
         }
     }
 
@@ -479,7 +479,8 @@ mod tests {
             options: ConnOptions {
                 proxy: Some(std::sync::Arc::new(crate::engine::proxy::Proxy::parse(url).unwrap())),
                 ..ConnOptions::default()
-            },
+            }
+            .into(),
             ..spec(&[])
         };
         let env = |name: &str| (name == "PROXY_PASS").then(|| "hunter2-proxy".to_string());

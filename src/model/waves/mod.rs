@@ -57,6 +57,11 @@ impl Waves {
         Waves { rules, ..Waves::default() }
     }
 
+    /// Room for `additional` more connections (`Model::reserve`).
+    pub fn reserve(&mut self, additional: usize) {
+        self.members.reserve_exact(additional);
+    }
+
     pub fn recent(&self) -> impl DoubleEndedIterator<Item = &Wave> + ExactSizeIterator {
         self.recent.iter()
     }

@@ -191,7 +191,7 @@ fn shift_s_saves_the_set_and_asks_before_overwriting() {
         .enumerate()
         .map(|(i, name)| {
             let url = crate::engine::spec::parse_ws_url(&format!("ws://127.0.0.1:{}/", 9000 + i)).unwrap();
-            ConnSpec { name: name.into(), url, options: ConnOptions::default() }
+            ConnSpec { name: name.into(), url, options: ConnOptions::default().into() }
         })
         .collect();
     let carry_out = |ui: &mut Ui, effects: Vec<Effect>, specs: &[ConnSpec]| {
