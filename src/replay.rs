@@ -32,7 +32,11 @@ pub struct Replayed {
     /// The time the figures are taken at: the summary line's, else the
     /// last event's.
     pub end: Option<Ts>,
+    /// The first `KEPT_SKIPPED` lines skipped: a stream followed for days
+    /// may skip millions, each quoting up to a MiB of someone's text.
     pub skipped: Vec<Skipped>,
+    /// Every line skipped.
+    pub skipped_lines: usize,
     /// What a capped log left out.
     pub gap: Option<LogGap>,
     /// RTT summaries read (a session log's stand-in for every ping).
@@ -104,10 +108,20 @@ impl Replayed {
             // The summary is recomputed from the events; its time ends the span.
             Item::Summary(at) => self.end = Some(*at),
             Item::Gap(gap) => self.gap = Some(self.gap.map_or(*gap, |earlier| earlier.merge(*gap))),
-            Item::Skipped(skipped) => self.skipped.push(skipped.clone()),
+            Item::Skipped(skipped) => {
+                self.skipped_lines += 1;
+                if self.skipped.len() < KEPT_SKIPPED {
+                    self.skipped.push(skipped.clone());
+                }
+            }
         }
     }
 }
+
+/// How many skipped lines are kept with their reasons (`Replayed::skipped`).
+pub const KEPT_SKIPPED: usize = 10;
+/// A skipped line's reason quotes the line: this many characters of it.
+const REASON_CHARS: usize = 200;
 
 /// Decodes a log one line at a time, numbering the lines and giving each
 /// connection name its id (`Replayer`).
@@ -130,7 +144,13 @@ impl Decoder {
             return None;
         }
         let line = self.lines;
-        let skipped = |reason: String| Some(Item::Skipped(Skipped { line, reason }));
+        let skipped = |reason: String| {
+            let reason = match reason.char_indices().nth(REASON_CHARS) {
+                Some((cut, _)) => format!("{}…", &reason[..cut]),
+                None => reason,
+            };
+            Some(Item::Skipped(Skipped { line, reason }))
+        };
         match self.replayer.decode(text.trim_end()) {
             Ok(Decoded::Events(events)) => {
                 self.started = true;
@@ -141,6 +161,7 @@ impl Decoder {
             // `cat`) would start a second model midway: skipped.
             Ok(Decoded::Session(header)) if !self.started => {
                 self.started = true;
+                self.replayer.adopt(&header);
                 Some(Item::Header(header))
             }
             Ok(Decoded::Session(_)) => skipped("a second session header: logs joined?".into()),
@@ -250,6 +271,22 @@ mod tests {
         assert!(replayed.skipped[1].reason.contains("1 MiB"));
     }
 
+    /// A stream of junk is counted, not kept: the first few lines with
+    /// their reasons cut short, and how many there were.
+    #[test]
+    fn skipped_lines_are_counted_and_only_the_first_few_kept_short() {
+        let junk =
+            format!("{{\"ts\":\"{}\",\"conn\":\"a\",\"url\":\"u\",\"event\":\"paused\"}}\n", "9".repeat(500_000));
+        let log = format!("{OPEN}\n{}{CLOSED}\n", junk.repeat(40));
+        let (model, replayed) = replay(log.as_bytes());
+        assert_eq!(model.totals().closes, 1);
+        assert_eq!((replayed.skipped_lines, replayed.skipped.len()), (40, KEPT_SKIPPED));
+        assert_eq!(replayed.skipped[0].line, 2);
+        let longest = replayed.skipped.iter().map(|skipped| skipped.reason.chars().count()).max().unwrap();
+        assert!(longest <= REASON_CHARS + 1, "a reason of {longest} characters");
+        assert!(replayed.skipped[0].reason.ends_with('…'), "the reason quoted the line and was cut");
+    }
+
     #[test]
     fn a_replay_says_what_the_log_left_out() {
         let gap = LogGap { from: Ts(1_000), to: Ts(61_000), lines: 1_200, bytes: 3 << 20, cap_bytes: 64 << 20 };
@@ -277,10 +314,16 @@ mod tests {
     fn a_second_session_header_is_skipped() {
         let header = crate::wire::SessionHeader { label: "a".into(), ..Default::default() };
         let line = crate::wire::encode_session(&header, Ts(0));
-        let log = format!("{line}\n{OPEN}\n{line}\n{CLOSED}\n");
+        // The second one names a service for a connection that comes later: ignored too.
+        let groups = [("b".to_string(), "payments".to_string())].into();
+        let second = crate::wire::encode_session(&crate::wire::SessionHeader { groups, ..header }, Ts(0));
+        let later = OPEN.replace("api-1", "b");
+        let log = format!("{line}\n{OPEN}\n{second}\n{CLOSED}\n{later}\n");
         let (model, replayed) = replay(log.as_bytes());
-        assert_eq!((replayed.events, model.totals().closes, model.connections().len()), (2, 1, 1));
+        assert_eq!((replayed.events, model.totals().closes, model.connections().len()), (3, 1, 2));
         assert_eq!(replayed.skipped.iter().map(|skipped| skipped.line).collect::<Vec<_>>(), [3]);
         assert_eq!(replayed.label.as_deref(), Some("a"));
+        let b = &model.connections()[1];
+        assert_ne!(model.groups().name(b.group), "payments", "the skipped header changed nothing");
     }
 }

@@ -31,6 +31,13 @@ pub fn is_hostile(c: char) -> bool {
         '\u{2028}' | '\u{2029}'
         // The tag block, its one unassigned code point included.
         | '\u{e0000}'..='\u{e007f}'
+        // Invisible marks that are not Cf: the combining grapheme joiner,
+        // Khmer's deprecated inherent vowels, Mongolian's variation
+        // selectors. The other variation selectors (U+FE00–FE0F,
+        // U+E0100–E01EF) stay: they pick an emoji's or a kanji's form.
+        | '\u{034f}'
+        | '\u{17b4}'..='\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
     ) || is_format(c)
         || is_hangul_filler(c)
 }
@@ -124,6 +131,11 @@ mod tests {
             ('\u{110bd}', "\\u{110bd}"),
             ('\u{1343f}', "\\u{1343f}"),
             ('\u{1d17a}', "\\u{1d17a}"),
+            // Invisible marks that are not Cf.
+            ('\u{034f}', "\\u{034f}"),
+            ('\u{17b4}', "\\u{17b4}"),
+            ('\u{180b}', "\\u{180b}"),
+            ('\u{180f}', "\\u{180f}"),
             // Hangul fillers: letters (Lo) that render blank.
             ('\u{115f}', "\\u{115f}"),
             ('\u{1160}', "\\u{1160}"),
@@ -133,9 +145,20 @@ mod tests {
         for (c, shown) in cases {
             assert_eq!(escape(&format!("a{c}b")), format!("a{shown}b"), "U+{:04X}", c as u32);
         }
-        for fine in
-            ['é', '日', '✓', '\u{2010}', '\u{2030}', '\u{2065}', '\u{ac00}', '\u{1161}', '\u{fffc}', '\u{e0080}']
-        {
+        for fine in [
+            'é',
+            '日',
+            '✓',
+            '\u{2010}',
+            '\u{2030}',
+            '\u{2065}',
+            '\u{ac00}',
+            '\u{1161}',
+            '\u{fffc}',
+            '\u{e0080}',
+            '\u{fe0f}',
+            '\u{e0100}',
+        ] {
             assert!(!is_hostile(fine), "U+{:04X}", fine as u32);
         }
     }

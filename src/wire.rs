@@ -364,6 +364,14 @@ pub struct Replayer {
 }
 
 impl Replayer {
+    /// The session's first line: the connections it names are added to
+    /// their services, with their proxies. Only the reader knows whether a
+    /// header is the first (a second one is skipped, and must change nothing).
+    pub fn adopt(&mut self, header: &SessionHeader) {
+        self.groups = header.groups.clone();
+        self.proxies = header.proxies.clone();
+    }
+
     pub fn decode(&mut self, text: &str) -> Result<Decoded, DecodeError> {
         let line: Line = serde_json::from_str(text)?;
         let at = parse_ts(&line.ts)?;
@@ -371,9 +379,6 @@ impl Replayer {
             Body::Summary(summary) => return Ok(Decoded::Summary { at, summary }),
             Body::Session { label, wave_quiet_ms, wave_ceiling_ms, groups, shard, proxies } => {
                 let waves = WaveRules { quiet_ms: wave_quiet_ms, ceiling_ms: wave_ceiling_ms };
-                // The connections it names are added to their services.
-                self.groups = groups.clone();
-                self.proxies = proxies.clone();
                 return Ok(Decoded::Session(SessionHeader { label, waves, groups, shard, proxies }));
             }
             Body::LogGap { from, lines, bytes, cap_bytes } => {
@@ -542,8 +547,9 @@ mod tests {
         assert!(line.contains(r#""event":"session","label":"demo (seed 7)","wave_quiet_ms":500"#), "{line}");
         assert!(line.contains(r#""proxies":{"api-1":"http://u:***@proxy:3128"}"#), "{line}");
         let mut replayer = Replayer::default();
-        assert_eq!(replayer.decode(&line).unwrap(), Decoded::Session(header));
-        // The connections it names are added with their proxy.
+        assert_eq!(replayer.decode(&line).unwrap(), Decoded::Session(header.clone()));
+        // Adopted as the first line, the connections it names are added with their proxy.
+        replayer.adopt(&header);
         let open = r#"{"ts":"2026-01-01T00:00:00.000Z","conn":"api-1","url":"ws://h/","event":"open","handshake_ms":9,"subprotocol":null,"proxy":"http://u:***@proxy:3128","proxy_ms":4}"#;
         let Decoded::Events(events) = replayer.decode(open).unwrap() else { panic!("events") };
         assert!(

@@ -99,13 +99,13 @@ pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     let mut outputs: Vec<&mut dyn Output> = report.iter_mut().map(|report| report as &mut dyn Output).collect();
     let (session, replayed) =
         Session::replay(&path, &mut outputs).with_context(|| format!("reading {}", path.display()))?;
-    const SHOWN: usize = 10;
-    for skipped in replayed.skipped.iter().take(SHOWN) {
+    for skipped in &replayed.skipped {
         // The reason quotes the line, which anyone could have written.
         crate::tell!("wsmon: {}:{}: skipped: {}", path.display(), skipped.line, escape(&skipped.reason));
     }
-    if replayed.skipped.len() > SHOWN {
-        crate::tell!("wsmon: {}: {} more lines skipped", path.display(), replayed.skipped.len() - SHOWN);
+    if replayed.skipped_lines > replayed.skipped.len() {
+        let more = replayed.skipped_lines - replayed.skipped.len();
+        crate::tell!("wsmon: {}: {more} more lines skipped", path.display());
     }
     let Some(session) = session else {
         anyhow::bail!(BadInput(format!(

@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{self, Receiver, Sender};
 
 use crate::replay::{Decoder, Item};
 use crate::text::escape;
@@ -60,10 +60,16 @@ pub enum Followed {
     Closed(Option<String>),
 }
 
+/// Messages (each what one read of at most 64 KiB completed) waiting for
+/// the session: the follower stops reading while they are queued, so a
+/// stream faster than the screen applies it waits in the file or the pipe,
+/// not in memory.
+const QUEUED: usize = 64;
+
 /// Start following `origin`. A file that cannot be opened is an error
 /// now; anything later is said on the channel.
-pub fn start(origin: &Origin) -> io::Result<UnboundedReceiver<Followed>> {
-    let (sender, receiver) = mpsc::unbounded_channel();
+pub fn start(origin: &Origin) -> io::Result<Receiver<Followed>> {
+    let (sender, receiver) = mpsc::channel(QUEUED);
     let sink = Sink::new(sender);
     let thread = std::thread::Builder::new().name("wsmon-follow".into());
     match origin {
@@ -81,11 +87,11 @@ pub fn start(origin: &Origin) -> io::Result<UnboundedReceiver<Followed>> {
 struct Sink {
     lines: LineBuffer,
     decoder: Decoder,
-    out: UnboundedSender<Followed>,
+    out: Sender<Followed>,
 }
 
 impl Sink {
-    fn new(out: UnboundedSender<Followed>) -> Sink {
+    fn new(out: Sender<Followed>) -> Sink {
         Sink { lines: LineBuffer::default(), decoder: Decoder::default(), out }
     }
 
@@ -122,7 +128,8 @@ impl Sink {
     }
 
     fn send(&self, message: Followed) -> bool {
-        self.out.send(message).is_ok()
+        // The follower's own thread, outside the runtime: it may block.
+        self.out.blocking_send(message).is_ok()
     }
 
     fn listening(&self) -> bool {

@@ -28,7 +28,7 @@ fn close_line(ms: i64, conn: &str) -> String {
 }
 
 /// The next message, within `LIMIT`.
-async fn next(messages: &mut UnboundedReceiver<Followed>) -> Followed {
+async fn next(messages: &mut Receiver<Followed>) -> Followed {
     let message = tokio::time::timeout(LIMIT, messages.recv()).await.expect("a message in time");
     message.expect("the follower runs")
 }
@@ -159,4 +159,34 @@ async fn a_session_log_cut_to_its_cap_is_followed_on_counting_each_line_once() {
     assert!(rewrites >= 1, "the log was cut while followed");
     let text = std::fs::read_to_string(log.path()).unwrap();
     assert!(text.contains(r#""event":"log_gap""#) && text.len() < MIN_CAP as usize, "cut to its cap");
+}
+
+/// A stream read faster than the session applies it waits in the file:
+/// the follower holds at most `QUEUED` messages, however long the file.
+#[tokio::test]
+async fn the_follower_reads_no_further_ahead_than_its_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    // About 300 reads' worth of lines.
+    let line = close_line(5_000, "api-1") + "\n";
+    let text = format!("{}\n{}", open_line(0, "api-1"), line.repeat((300 * (64 << 10)) / line.len()));
+    std::fs::write(&path, text).unwrap();
+    let messages = start(&Origin::File(path)).unwrap();
+    // Nothing is taken: the follower fills its queue, then must wait. There
+    // is no event for "it waits", so its queue is watched for a while.
+    let watch = Duration::from_millis(5);
+    let mut full = false;
+    for _ in 0..2_000 {
+        full |= messages.len() >= QUEUED;
+        assert!(messages.len() <= QUEUED, "{} messages read ahead", messages.len());
+        if full {
+            break;
+        }
+        tokio::time::sleep(watch).await;
+    }
+    assert!(full, "the follower never filled its queue");
+    for _ in 0..20 {
+        tokio::time::sleep(watch).await;
+        assert_eq!(messages.len(), QUEUED, "it read on while nobody took anything");
+    }
 }

@@ -8,7 +8,7 @@
 use std::io;
 use std::time::Instant;
 
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::Receiver;
 
 use super::clock::StreamClock;
 use super::{Output, Session};
@@ -16,15 +16,12 @@ use crate::event::Ts;
 use crate::follow::{Followed, Origin};
 use crate::lang::Lang;
 use crate::model::Model;
-use crate::replay::{Item, Replayed};
+use crate::replay::{Item, KEPT_SKIPPED, Replayed};
 use crate::text::escape;
-
-/// Skipped lines told one by one; past these, they are counted.
-const TOLD_SKIPPED: usize = 10;
 
 pub(super) struct Stream {
     origin: Origin,
-    feed: UnboundedReceiver<Followed>,
+    feed: Receiver<Followed>,
     incoming: Vec<Followed>,
     pub(super) clock: StreamClock,
     /// What the stream said so far, as a replay counts it.
@@ -104,7 +101,7 @@ impl Session {
             let Some(stream) = self.stream.as_mut() else { return Ok(()) };
             match message {
                 Followed::Items(items) => {
-                    let skipped_before = stream.replayed.skipped.len();
+                    let skipped_before = stream.replayed.skipped_lines;
                     for item in items {
                         stream.replayed.count(&item);
                         match item {
@@ -178,14 +175,16 @@ impl Stream {
 /// What to say of the lines skipped since `before`: each of the first
 /// few, then how many so far.
 fn skipped_notices(stream: &Stream, before: usize) -> Vec<String> {
-    let skipped = &stream.replayed.skipped;
+    let (kept, count) = (&stream.replayed.skipped, stream.replayed.skipped_lines);
     let name = stream.origin.name();
     // The reason quotes the line, which anyone could have written.
-    let mut notices: Vec<String> = (before..skipped.len().min(TOLD_SKIPPED))
-        .map(|index| format!("{name}:{}: skipped: {}", skipped[index].line, escape(&skipped[index].reason)))
+    let mut notices: Vec<String> = kept
+        .iter()
+        .skip(before)
+        .map(|skipped| format!("{name}:{}: skipped: {}", skipped.line, escape(&skipped.reason)))
         .collect();
-    if skipped.len() > TOLD_SKIPPED && skipped.len() > before {
-        notices.push(format!("{name}: {} lines skipped so far", skipped.len()));
+    if count > KEPT_SKIPPED && count > before {
+        notices.push(format!("{name}: {count} lines skipped so far"));
     }
     notices
 }

@@ -43,7 +43,8 @@ impl Scheme {
 /// A proxy URL: `http://[user[:password]@]host[:port]`, or `socks5://`,
 /// `socks5h://`. The user and password are kept as written (percent
 /// escapes decoded), `${VAR}` and all: expanded only when a tunnel is made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` is `shown()`: the password never reaches a log that way.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ProxyUrl {
     pub scheme: Scheme,
     /// Without brackets for IPv6.
@@ -105,7 +106,10 @@ impl ProxyUrl {
             }
             other => return Err(bad(&format!("{other}:// is not a proxy wsmon speaks (http, socks5, socks5h)"))),
         };
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        // The credentials end at the last '@': a password may hold '/', '?'
+        // or '#' written as they are.
+        let userinfo_end = rest.rfind('@').map_or(0, |at| at + 1);
+        let end = rest[userinfo_end..].find(['/', '?', '#']).map_or(rest.len(), |at| userinfo_end + at);
         let (authority, path) = rest.split_at(end);
         if !matches!(path, "" | "/") {
             return Err(bad("a proxy URL has no path"));
@@ -146,6 +150,12 @@ impl ProxyUrl {
     /// `host:port`, IPv6 in brackets.
     pub fn address(&self) -> String {
         authority(&self.host, self.port)
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ProxyUrl").field(&self.shown()).finish()
     }
 }
 
@@ -208,10 +218,12 @@ fn decode(text: &str) -> Option<String> {
 
 /// A URL-like text with the password of its credentials (if any) written
 /// `***`: `http://u:p@h:1` → `http://u:***@h:1`, `u:p@h` → `u:***@h`.
+/// Everything from the first ':' to the last '@' counts as the password,
+/// as `parse` reads it: one holding '/' or '@' is hidden whole, and an '@'
+/// in a path hides more than it needs to, never less.
 pub fn mask(text: &str) -> String {
     let start = text.find("://").map_or(0, |at| at + 3);
-    let authority_end = text[start..].find(['/', '?', '#']).map_or(text.len(), |at| start + at);
-    let Some(at) = text[start..authority_end].rfind('@').map(|at| start + at) else { return text.to_string() };
+    let Some(at) = text[start..].rfind('@').map(|at| start + at) else { return text.to_string() };
     match text[start..at].find(':') {
         Some(colon) => format!("{}:***{}", &text[..start + colon], &text[at..]),
         None => text.to_string(),
@@ -219,12 +231,13 @@ pub fn mask(text: &str) -> String {
 }
 
 /// `text` with every credential in a URL-like word masked: for messages
-/// that quote what the user typed (a usage error quoting `--proxy`).
+/// that quote what the user typed (a usage error quoting `--proxy`). Words
+/// end only at blanks: a password may hold quotes or brackets.
 pub fn mask_all(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     for c in text.chars() {
-        if c.is_whitespace() || "'\"`<>()".contains(c) {
+        if c.is_whitespace() {
             out.push_str(&mask(&word));
             word.clear();
             out.push(c);
