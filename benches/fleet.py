@@ -243,6 +243,12 @@ def log_volume(fleet, scratch):
     return {"log_bytes": os.path.getsize(os.path.join(sessions, log)), "json_bytes": json_bytes}
 
 
+def rss_budget(size):
+    """The memory budget is set at 10,000 connections; at fewer, costs that
+    do not grow with the connections weigh on the ratio."""
+    return "≤ 1.15×" if size >= 10_000 else "– (set at 10,000)"
+
+
 def median(runs, client, key):
     return statistics.median(run[client][key] for run in runs)
 
@@ -300,10 +306,10 @@ def main():
     print("|---|---:|---:|---:|---|")
     for size in sizes:
         ours, floor = per_connection("wsmon", size), per_connection("floor", size)
-        print(f"| RSS per connection, N = {size:,} | {ours:.1f} KiB | {floor:.1f} KiB | {ours / floor:.2f}× | ≤ 1.15× |")
+        print(f"| RSS per connection, N = {size:,} | {ours:.1f} KiB | {floor:.1f} KiB | {ours / floor:.2f}× | {rss_budget(size)} |")
         if args.metrics:
             served = per_connection("wsmon+metrics", size)
-            print(f"| RSS per connection with --metrics, N = {size:,} | {served:.1f} KiB | {floor:.1f} KiB | {served / floor:.2f}× | ≤ 1.15× |")
+            print(f"| RSS per connection with --metrics, N = {size:,} | {served:.1f} KiB | {floor:.1f} KiB | {served / floor:.2f}× | {rss_budget(size)} |")
     top = max(sizes)
     ours, floor = median(results[top], "wsmon", "cpu_percent"), median(results[top], "floor", "cpu_percent")
     print(f"| CPU over {CPU_WINDOW_S:.0f} s, {top:,} open | {ours:.1f} % | {floor:.1f} % | {ours / floor:.2f}× | ≤ 1.25× |")
