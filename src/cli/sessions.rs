@@ -119,16 +119,7 @@ pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
         let source = Source::Replay { session: Box::new(session), notes };
         // A session log names its session; other logs are named by their file.
         let label = replayed.label.map_or(label, |name| format!("replay of {name}"));
-        let options = TuiOptions {
-            source,
-            label,
-            defaults: ConnOptions::default(),
-            profiles: Store::open()?,
-            report: None,
-            metrics: None,
-            lang,
-        };
-        return tui(&runtime()?, options);
+        return tui(&runtime()?, watching_a_record(source, label, lang)?);
     };
     for note in &notes {
         crate::tell!("wsmon: {}: {note}", path.display());
@@ -136,6 +127,20 @@ pub(super) fn replay(args: ReplayArgs, lang: Lang) -> anyhow::Result<ExitCode> {
     report.add_notes(replayed.left_out(report.prose_lang()));
     runtime()?.block_on(session.finish(&mut [report], &Gates::default(), SHUTDOWN_NOTHING))?;
     Ok(if report.written() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The TUI over a replay or a followed stream: nothing connects, so the
+/// connection defaults are wsmon's own and nothing is served or reported.
+fn watching_a_record(source: Source, label: String, lang: Lang) -> anyhow::Result<TuiOptions> {
+    Ok(TuiOptions {
+        source,
+        label,
+        defaults: ConnOptions::default(),
+        profiles: Store::open()?,
+        report: None,
+        metrics: None,
+        lang,
+    })
 }
 
 /// Show a stream as it is written: in the TUI, or without a screen to its
@@ -154,16 +159,8 @@ fn follow(origin: Origin, report: Option<PathBuf>, lang: Lang) -> anyhow::Result
     let mut session = Session::follow(&origin).with_context(|| format!("following {name}"))?;
     let label = format!("{name} (followed)");
     let Some(report) = report else {
-        let options = TuiOptions {
-            source: Source::Follow { session: Box::new(session) },
-            label,
-            defaults: ConnOptions::default(),
-            profiles: Store::open()?,
-            report: None,
-            metrics: None,
-            lang,
-        };
-        return tui(&runtime, options);
+        let source = Source::Follow { session: Box::new(session) };
+        return tui(&runtime, watching_a_record(source, label, lang)?);
     };
     crate::logging::to_stderr();
     let at_summary = origin != Origin::Stdin;
