@@ -356,16 +356,7 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action, model: &Model) -> Vec<Effect> {
-        let live_only = matches!(
-            action,
-            Action::Add
-                | Action::Reconnect
-                | Action::PauseResume
-                | Action::Remove
-                | Action::SaveProfile
-                | Action::Inspect
-        );
-        if live_only && self.is_replay() {
+        if action.is_live_only() && self.is_replay() {
             let why = match self.mode {
                 Mode::Follow(_) => "this is a replay of a stream: it shows what happens and connects nothing",
                 _ => "this is a replay of a log: it shows what happened and connects nothing",

@@ -35,6 +35,21 @@ pub enum Action {
     Quit,
 }
 
+impl Action {
+    /// Acts on live connections: refused in a replay, and not offered there.
+    pub fn is_live_only(self) -> bool {
+        matches!(
+            self,
+            Action::Add
+                | Action::Reconnect
+                | Action::PauseResume
+                | Action::Remove
+                | Action::SaveProfile
+                | Action::Inspect
+        )
+    }
+}
+
 pub struct Binding {
     pub keys: &'static [KeyCode],
     /// How the keys are written in the help.

@@ -35,7 +35,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let style = if status.error { theme.error() } else { theme.title() };
         spans.push(Span::styled(format!(" {} ·", escape(&status.text)), style));
     }
-    for binding in BINDINGS {
+    // A replay connects nothing: its footer offers only what works there.
+    let offered = BINDINGS.iter().filter(|binding| !(app.is_replay() && binding.action.is_live_only()));
+    for binding in offered {
         let Some(word) = binding.footer else { continue };
         let key = binding.label.split(' ').next().unwrap_or(binding.label);
         spans.push(Span::styled(format!(" {key}"), theme.key()));

@@ -567,3 +567,24 @@ fn i_inspects_the_selected_connections_live_messages() {
     assert!(matches!(effects[..], [Effect::Inspect(None)]), "{effects:?}");
     assert!(!screen.draw(140, 34).backend().to_string().contains("Inspect api-1"));
 }
+
+/// A replay connects nothing: its footer does not offer what it refuses.
+#[test]
+fn a_replay_s_footer_offers_only_what_works_there() {
+    let footer = |screen: &mut Screen| {
+        let terminal = screen.draw(140, 24);
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.width).map(|x| buffer[(x, buffer.area.height - 1)].symbol().to_string()).collect::<String>()
+    };
+    let mut live = fleet();
+    let shown = footer(&mut live);
+    assert!(shown.contains("r reconnect") && shown.contains("a add") && shown.contains("i inspect"), "{shown}");
+    let mut replay = fleet();
+    replay.app =
+        std::mem::replace(&mut replay.app, App::new("", ConnOptions::default(), Theme { color: true })).replaying();
+    let shown = footer(&mut replay);
+    assert!(shown.contains("Enter explain") && shown.contains("/ filter"), "{shown}");
+    for refused in ["reconnect", "add", "inspect", "pause", "remove", "save"] {
+        assert!(!shown.contains(refused), "a replay offers {refused}: {shown}");
+    }
+}
